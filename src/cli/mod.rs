@@ -1,0 +1,134 @@
+//! The `haymaker` command line: thin commands over the library.
+
+mod scenarios;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::handler::{self, AppState, ServeOptions};
+use crate::telemetry;
+
+/// haymaker — scheduled, self-cleaning activity for a test Azure tenant.
+///
+/// It runs as an Azure Functions custom handler (`haymaker serve`), and the same binary lists, validates
+/// and selects scenarios and builds the deployment package. Settings come from the environment (the
+/// Function App's app settings); see the README for every one.
+#[derive(Debug, Parser)]
+#[command(name = "haymaker", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the custom handler the Functions host talks to (also serves the API without the host).
+    ///
+    /// Listens on --port, else FUNCTIONS_CUSTOMHANDLER_PORT, else 7071; prints `listening on …` once
+    /// ready and stops gracefully on SIGTERM or Ctrl-C. Use --port 0 for any free port.
+    Serve {
+        /// Port to listen on [default: FUNCTIONS_CUSTOMHANDLER_PORT, else 7071].
+        #[arg(long)]
+        port: Option<u16>,
+        /// Address to bind; the host always connects to 127.0.0.1.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+    },
+    /// Build the zip a Function App is deployed from (host.json, function folders, the binary).
+    ///
+    /// Run it from a release build: `cargo run --release -- package`. Deploy the zip with
+    /// `az functionapp deployment source config-zip --src dist/haymaker.zip …`.
+    Package {
+        /// Where to write the zip.
+        #[arg(long, default_value = "dist/haymaker.zip")]
+        out: PathBuf,
+        /// The Linux executable to ship [default: this binary, which must be a release build].
+        #[arg(long)]
+        binary: Option<PathBuf>,
+    },
+    /// List, show, validate and select scenario documents.
+    #[command(subcommand)]
+    Scenarios(scenarios::ScenariosCommand),
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { port, host } => serve(port, host),
+        Command::Package { out, binary } => package(out, binary),
+        Command::Scenarios(cmd) => scenarios::run(cmd),
+    }
+}
+
+fn load_settings() -> Result<Settings, ExitCode> {
+    Settings::from_env().map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn serve(port: Option<u16>, host: IpAddr) -> ExitCode {
+    let settings = match load_settings() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    telemetry::init(settings.log_format, &settings.log_filter);
+    let options = ServeOptions {
+        host,
+        port: port.unwrap_or(settings.port),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(handler::serve(AppState::new(settings), options.clone())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "error: cannot serve on {}:{}: {e}",
+                options.host, options.port
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn package(out: PathBuf, binary: Option<PathBuf>) -> ExitCode {
+    let binary = match binary {
+        Some(b) => b,
+        None if cfg!(debug_assertions) => {
+            eprintln!("error: this haymaker is a debug build; run `cargo run --release -- package`, or pass --binary target/release/haymaker");
+            return ExitCode::from(2);
+        }
+        None => match std::env::current_exe() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: cannot find this executable ({e}); pass --binary PATH");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match crate::package::build(&binary, &out) {
+        Ok(summary) => {
+            println!(
+                "wrote {} ({} bytes): {}",
+                summary.path.display(),
+                summary.bytes,
+                summary.entries.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Typed trigger payloads, decoded from an [`Envelope`]: the `parse` half of every function.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::envelope::{parse_timestamp, Envelope, EnvelopeError, MessageBody};
+
+/// A timer trigger (`ScheduledRun`, `Tick`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimerInvocation {
+    pub is_past_due: bool,
+    pub last: Option<DateTime<Utc>>,
+    pub next: Option<DateTime<Utc>>,
+    /// The host's clock at invocation (`Metadata.sys.UtcNow`).
+    pub utc_now: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawTimer {
+    #[serde(default)]
+    is_past_due: bool,
+    #[serde(default)]
+    schedule_status: Option<RawScheduleStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawScheduleStatus {
+    last: Option<String>,
+    next: Option<String>,
+}
+
+impl TimerInvocation {
+    pub fn decode(env: &Envelope, binding: &str) -> Result<Self, EnvelopeError> {
+        let raw: RawTimer = env.binding_as(binding)?;
+        let time = |field: &str, v: Option<String>| {
+            v.map(|s| {
+                parse_timestamp(&s).map_err(|problem| EnvelopeError::Binding {
+                    binding: binding.to_string(),
+                    problem: format!("ScheduleStatus.{field}: {problem}"),
+                })
+            })
+            .transpose()
+        };
+        let (last, next) = match raw.schedule_status {
+            Some(s) => (time("Last", s.last)?, time("Next", s.next)?),
+            None => (None, None),
+        };
+        Ok(Self {
+            is_past_due: raw.is_past_due,
+            last,
+            next,
+            utc_now: env.sys().utc_now,
+        })
+    }
+}
+
+/// A Storage queue trigger (`Work`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueInvocation {
+    pub id: Option<String>,
+    pub dequeue_count: u32,
+    pub insertion_time: Option<DateTime<Utc>>,
+    pub body: MessageBody,
+}
+
+impl QueueInvocation {
+    pub fn decode(env: &Envelope, binding: &str) -> Result<Self, EnvelopeError> {
+        Ok(Self {
+            id: env.meta_str("Id")?,
+            dequeue_count: env.meta_u32("DequeueCount")?.unwrap_or(1),
+            insertion_time: env.meta_time("InsertionTime")?,
+            body: env.message_body(binding)?,
+        })
+    }
+}
+
+/// A Service Bus trigger (`AgentEvents`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceBusInvocation {
+    pub message_id: String,
+    pub delivery_count: u32,
+    pub enqueued_time: Option<DateTime<Utc>>,
+    pub content_type: Option<String>,
+    pub body: MessageBody,
+    pub application_properties: Value,
+}
+
+impl ServiceBusInvocation {
+    pub fn decode(env: &Envelope, binding: &str) -> Result<Self, EnvelopeError> {
+        let message_id = env
+            .meta_str("MessageId")?
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| EnvelopeError::Metadata {
+                key: "MessageId".into(),
+                problem: "missing; every Service Bus delivery carries one".into(),
+            })?;
+        let enqueued_time = match env.meta_time("EnqueuedTimeUtc")? {
+            Some(t) => Some(t),
+            None => env.meta_time("EnqueuedTime")?,
+        };
+        Ok(Self {
+            message_id,
+            delivery_count: env.meta_u32("DeliveryCount")?.unwrap_or(1),
+            enqueued_time,
+            content_type: env.meta_str("ContentType")?,
+            body: env.message_body(binding)?,
+            application_properties: env.meta("ApplicationProperties").unwrap_or(Value::Null),
+        })
+    }
+}

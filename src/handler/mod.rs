@@ -1,0 +1,88 @@
+//! The Azure Functions custom handler: one axum router that serves envelope invocations
+//! (`POST /{FunctionName}`), the forwarded HTTP API (`/api/v1/…`) and the readiness page (`/`).
+
+pub mod envelope;
+pub mod error;
+pub mod functions;
+pub mod invocation;
+pub mod response;
+mod server;
+pub mod triggers;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+
+use crate::api::{self, ApiError};
+use crate::config::Settings;
+use crate::telemetry;
+
+pub use error::{InvocationError, TriggerError};
+pub use functions::FunctionName;
+pub use server::{serve, ServeOptions};
+
+/// Largest request body accepted (an envelope holds at most one Service Bus batch).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Shared, read-only context of every invocation.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .nest("/api/v1", api::router())
+        .route("/{function}", post(invoke_function))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(telemetry::invocation_span))
+        .with_state(state)
+}
+
+/// `POST /{FunctionName}`: decode the envelope, dispatch, answer.
+async fn invoke_function(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    body: Bytes,
+) -> Result<Json<response::InvocationResponse>, InvocationError> {
+    let function: FunctionName = function.parse()?;
+    let envelope = envelope::Envelope::from_slice(&body)?;
+    tracing::debug!(%function, "invocation");
+    functions::invoke(&state, function, &envelope)
+        .await
+        .map(Json)
+}
+
+/// Readiness: the host polls `/` until anything answers.
+async fn root() -> Html<&'static str> {
+    Html(concat!(
+        "<!doctype html><title>haymaker</title><h1>haymaker ",
+        env!("CARGO_PKG_VERSION"),
+        "</h1><p>Custom handler is up. API: <a href=\"/api/v1/health\">/api/v1/health</a></p>"
+    ))
+}
+
+async fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "no such path; envelopes go to POST /{FunctionName}, the API lives under /api/v1",
+    )
+    .into_response()
+}

@@ -1,0 +1,27 @@
+//! haymaker makes a test Azure tenant look lived-in: on a schedule it selects scenario documents, gives
+//! each an ephemeral service principal and an agent container that carries the scenario out, ingests the
+//! agents' events, serves a monitoring API, and finally deletes everything the run created — verifiably,
+//! and nothing else. It runs as an Azure Functions custom handler; all state lives in Blob Storage.
+//!
+//! # Layout
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
+//! | [`api`] | the HTTP API under `/api/v1` and its error shape |
+//! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |
+//! | [`scenarios`] | scenario documents: parser and validator, the embedded library, selection |
+//! | [`package`] | `haymaker package`: the zip a Function App is deployed from |
+//! | [`telemetry`] | logging (JSON under the host, pretty in a terminal) and the invocation span |
+//! | [`cli`] | the `haymaker` command line |
+//!
+//! Function definitions live in `functions/<Name>/function.json`, the host configuration in
+//! `host.json`; both are embedded so `haymaker package` works from the binary alone.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod handler;
+pub mod package;
+pub mod scenarios;
+pub mod telemetry;

@@ -1,0 +1,322 @@
+//! Parses and validates one scenario document. Every problem is reported with file and line, and all
+//! problems of a document are reported together.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::shell::{self, Command};
+use super::{Area, Metadata, RoleScope, Scenario, Step};
+
+/// The sections every document has, in this order.
+pub const SECTIONS: [&str; 13] = [
+    "Technology Area",
+    "Company Profile",
+    "Scenario Description",
+    "Azure Services Used",
+    "Prerequisites",
+    "Phase 1: Deployment and Validation",
+    "Phase 2: Mid-Day Operations and Management",
+    "Phase 3: Cleanup and Tear-Down",
+    "Resource Naming Convention",
+    "Documentation References",
+    "Automation Tool",
+    "Estimated Duration",
+    "Notes",
+];
+const PHASES: [usize; 3] = [5, 6, 7];
+
+/// One problem in one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetadata {
+    area: String,
+    resource_types: Vec<String>,
+    estimated_duration_minutes: u32,
+    required_roles: Vec<String>,
+    #[serde(default)]
+    role_scope: RoleScope,
+}
+
+struct Section {
+    index: usize,
+    line: usize,
+    body: Vec<(usize, String)>,
+}
+
+struct Doc<'a> {
+    file: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl Doc<'_> {
+    fn err(&mut self, line: usize, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            file: self.file.to_string(),
+            line,
+            message: message.into(),
+        });
+    }
+}
+
+/// Parses `text` (the contents of `file`). Returns the scenario when there were no problems.
+pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut doc = Doc {
+        file,
+        diags: Vec::new(),
+    };
+    let name = file.rsplit('/').next().unwrap_or(file).trim_end_matches(".md").to_string();
+    let name_area = check_name(&mut doc, &name);
+    let (metadata, body_start) = front_matter(&mut doc, text);
+    if let (Some(m), Some(a)) = (&metadata, name_area) {
+        if m.area != a {
+            doc.err(2, format!("area `{}` does not match the file name's prefix `{a}`", m.area));
+        }
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let (title, sections) = outline(&mut doc, &lines, body_start);
+    check_sections(&mut doc, &sections, lines.len());
+    if let (Some(m), Some(s)) = (&metadata, sections.iter().find(|s| s.index == 0)) {
+        let written = s.body.iter().map(|(_, t)| t.trim()).find(|t| !t.is_empty());
+        if let Some(written) = written {
+            if written.parse::<Area>().ok() != Some(m.area) {
+                doc.err(s.line + 1, format!(
+                    "Technology Area says `{written}` but the metadata says `{}` ({})",
+                    m.area.display_name(), m.area
+                ));
+            }
+        }
+    }
+    let mut phases: [Vec<Step>; 3] = Default::default();
+    for (slot, &index) in PHASES.iter().enumerate() {
+        if let Some(s) = sections.iter().find(|s| s.index == index) {
+            let (parsed, blocks) = steps(&mut doc, s);
+            phases[slot] = parsed;
+            if blocks == 0 && !s.body.iter().all(|(_, t)| t.trim().is_empty()) {
+                doc.err(s.line, format!("empty phase: `## {}` has no ```bash steps", SECTIONS[index]));
+            }
+        }
+    }
+    for cmd in phases.iter().flatten().flat_map(|s| &s.commands) {
+        check_tags(&mut doc, cmd, &name);
+    }
+    match (doc.diags.is_empty(), metadata, title) {
+        (true, Some(metadata), Some(title)) => {
+            let [deployment, operations, cleanup] = phases;
+            Ok(Scenario { name, title, metadata, deployment, operations, cleanup, document: text.to_string() })
+        }
+        _ => Err(doc.diags),
+    }
+}
+
+/// `{area}-{NN}-{slug}`; returns the area when the name has that shape.
+fn check_name(doc: &mut Doc, name: &str) -> Option<Area> {
+    let area = Area::ALL.into_iter().filter(|a| name.starts_with(&format!("{}-", a.slug()))).max_by_key(|a| a.slug().len());
+    let ok = area.is_some_and(|a| {
+        let rest = &name[a.slug().len() + 1..];
+        let (nn, slug) = rest.split_at(rest.len().min(2));
+        nn.len() == 2 && nn.chars().all(|c| c.is_ascii_digit())
+            && slug.len() > 1 && slug.starts_with('-') && !slug.ends_with('-')
+            && slug[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    if !ok {
+        doc.err(1, format!("file name `{name}.md` is not `{{area}}-{{NN}}-{{slug}}.md` (e.g. compute-01-linux-vm-nginx.md); areas: {}", Area::slugs()));
+        return None;
+    }
+    area
+}
+
+/// Reads the TOML front matter between `+++` lines. Returns the metadata and the first body line index.
+fn front_matter(doc: &mut Doc, text: &str) -> (Option<Metadata>, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.first().map(|l| l.trim()) != Some("+++") {
+        doc.err(1, "no metadata: the document must start with TOML front matter between `+++` lines (see SCENARIO_TEMPLATE.md)");
+        return (None, 0);
+    }
+    let Some(end) = lines.iter().skip(1).position(|l| l.trim() == "+++").map(|p| p + 1) else {
+        doc.err(1, "the front matter's closing `+++` is missing");
+        return (None, 0);
+    };
+    let toml_text = lines[1..end].join("\n");
+    let line_of = |key: &str| {
+        lines[1..end].iter().position(|l| l.trim_start().starts_with(key)).map_or(1, |p| p + 2)
+    };
+    let raw: RawMetadata = match toml::from_str(&toml_text) {
+        Ok(r) => r,
+        Err(e) => {
+            let line = e.span().map_or(1, |s| toml_text[..s.start].matches('\n').count() + 2);
+            doc.err(line, format!("metadata: {}", e.message()));
+            return (None, end + 1);
+        }
+    };
+    let area = match raw.area.parse::<Area>() {
+        Ok(a) => Some(a),
+        Err(e) => {
+            doc.err(line_of("area"), e);
+            None
+        }
+    };
+    if raw.resource_types.is_empty() {
+        doc.err(line_of("resource_types"), "resource_types is empty; list every ARM type the scenario creates");
+    }
+    for (i, t) in raw.resource_types.iter().enumerate() {
+        if !is_resource_type(t) {
+            doc.err(line_of("resource_types"), format!("resource type `{t}` is not of the form Namespace/type[/child] (e.g. Microsoft.Network/virtualNetworks)"));
+        } else if raw.resource_types[..i].iter().any(|p| p.eq_ignore_ascii_case(t)) {
+            doc.err(line_of("resource_types"), format!("resource type `{t}` is listed twice"));
+        }
+    }
+    if raw.estimated_duration_minutes == 0 || raw.estimated_duration_minutes > 72 * 60 {
+        doc.err(line_of("estimated_duration_minutes"), "estimated_duration_minutes must be between 1 and 4320");
+    }
+    if raw.required_roles.iter().all(|r| r.trim().is_empty()) {
+        doc.err(line_of("required_roles"), "required_roles is empty; name the built-in roles the scenario needs (e.g. Contributor)");
+    }
+    let metadata = area.map(|area| Metadata {
+        area,
+        resource_types: raw.resource_types,
+        estimated_duration_minutes: raw.estimated_duration_minutes,
+        required_roles: raw.required_roles,
+        role_scope: raw.role_scope,
+    });
+    (metadata, end + 1)
+}
+
+/// `Namespace.Sub/type[/child…]`, e.g. `Microsoft.Network/virtualNetworks/subnets`.
+pub fn is_resource_type(t: &str) -> bool {
+    let mut parts = t.split('/');
+    let ns = parts.next().unwrap_or("");
+    let ns_ok = ns.contains('.')
+        && ns.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && ns.starts_with(|c: char| c.is_ascii_uppercase());
+    let types: Vec<&str> = parts.collect();
+    ns_ok && !types.is_empty()
+        && types.iter().all(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Finds the title and the `##` sections, ignoring headings inside fenced blocks.
+fn outline(doc: &mut Doc, lines: &[&str], start: usize) -> (Option<String>, Vec<Section>) {
+    let mut title = None;
+    let mut sections: Vec<Section> = Vec::new();
+    let mut in_fence = false;
+    for (i, raw) in lines.iter().enumerate().skip(start) {
+        let n = i + 1;
+        if raw.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence && raw.starts_with("# ") {
+            match raw[2..].trim().strip_prefix("Scenario:").map(str::trim) {
+                Some(t) if !t.is_empty() && title.is_none() && sections.is_empty() => title = Some(t.to_string()),
+                Some(_) if title.is_some() => doc.err(n, "a second `# Scenario:` title"),
+                _ => doc.err(n, "the title must read `# Scenario: <title>` and come before the sections"),
+            }
+            continue;
+        } else if !in_fence && raw.starts_with("## ") {
+            let heading = raw[3..].trim();
+            match SECTIONS.iter().position(|s| *s == heading) {
+                Some(index) => sections.push(Section { index, line: n, body: Vec::new() }),
+                None => doc.err(n, format!("unknown section `## {heading}`; the sections are: {}", SECTIONS.join(" / "))),
+            }
+            continue;
+        }
+        if let Some(s) = sections.last_mut() {
+            s.body.push((n, raw.to_string()));
+        }
+    }
+    if in_fence {
+        doc.err(lines.len(), "a ``` fence is never closed");
+    }
+    if title.is_none() {
+        doc.err(start + 1, "missing title `# Scenario: <title>`");
+    }
+    (title, sections)
+}
+
+fn check_sections(doc: &mut Doc, sections: &[Section], last_line: usize) {
+    for (i, s) in sections.iter().enumerate() {
+        if sections[..i].iter().any(|p| p.index == s.index) {
+            doc.err(s.line, format!("duplicated section `## {}`", SECTIONS[s.index]));
+        } else if let Some(prev) = sections[..i].iter().filter(|p| p.index > s.index).max_by_key(|p| p.index) {
+            doc.err(s.line, format!("section `## {}` is out of order: it must come before `## {}`", SECTIONS[s.index], SECTIONS[prev.index]));
+        }
+        if s.body.iter().all(|(_, t)| t.trim().is_empty()) {
+            doc.err(s.line, format!("section `## {}` is empty", SECTIONS[s.index]));
+        }
+    }
+    for (index, name) in SECTIONS.iter().enumerate() {
+        if !sections.iter().any(|s| s.index == index) {
+            let at = sections.iter().find(|s| s.index > index).map_or(last_line, |s| s.line);
+            doc.err(at, format!("missing section `## {name}`"));
+        }
+    }
+}
+
+/// The fenced `bash` blocks of a phase section, parsed into steps, and how many such blocks there were.
+fn steps(doc: &mut Doc, section: &Section) -> (Vec<Step>, usize) {
+    let mut out = Vec::new();
+    let mut blocks = 0;
+    let mut block: Option<(usize, String)> = None;
+    for (n, text) in &section.body {
+        let t = text.trim_start();
+        match &mut block {
+            None if t.starts_with("```") => {
+                let lang = t.trim_start_matches('`').trim();
+                if matches!(lang, "bash" | "sh" | "shell") {
+                    block = Some((*n, String::new()));
+                } else {
+                    block = Some((0, String::new()));
+                }
+            }
+            Some((start, body)) if t.starts_with("```") => {
+                if *start > 0 {
+                    blocks += 1;
+                    match shell::parse_block(body, *start + 1) {
+                        Ok(commands) if commands.is_empty() => doc.err(*start, "empty step: the block holds no command"),
+                        Ok(commands) => out.push(Step { line: *start, commands }),
+                        Err(e) => doc.err(e.line, e.message),
+                    }
+                }
+                block = None;
+            }
+            Some((_, body)) => {
+                body.push_str(text);
+                body.push('\n');
+            }
+            None => {}
+        }
+    }
+    (out, blocks)
+}
+
+/// Every `az … create` carries the three haymaker tags, or says why it cannot.
+fn check_tags(doc: &mut Doc, cmd: &Command, name: &str) {
+    if !cmd.is_create() || cmd.untagged_reason.as_deref().is_some_and(|r| !r.is_empty()) {
+        return;
+    }
+    let tags: Vec<String> = cmd.values_of("--tags").unwrap_or_default().iter().map(|w| w.render()).collect();
+    let scenario_tag = format!("haymaker-scenario={name}");
+    let wanted = ["haymaker-managed=true", "haymaker-run-id=$HAYMAKER_RUN_ID", scenario_tag.as_str()];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !tags.iter().any(|t| t == w || (w.starts_with("haymaker-scenario=") && t == "haymaker-scenario=$HAYMAKER_SCENARIO")))
+        .collect();
+    if !missing.is_empty() {
+        doc.err(cmd.line, format!(
+            "`az {}` creates a resource without the haymaker tags (missing {}); add `--tags haymaker-managed=true haymaker-run-id=$HAYMAKER_RUN_ID {scenario_tag}`, or put `# untagged: <reason>` on the line before if it cannot be tagged",
+            cmd.path().join(" "), missing.join(", ")
+        ));
+    }
+}
