@@ -16,7 +16,9 @@ pub const EXECUTABLE: &str = "haymaker";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
-    #[error("binary {0} does not exist; build it with `cargo build --release` or pass --binary PATH")]
+    #[error(
+        "binary {0} does not exist; build it with `cargo build --release` or pass --binary PATH"
+    )]
     MissingBinary(PathBuf),
     #[error("cannot write {path}: {source}")]
     Io {

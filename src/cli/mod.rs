@@ -1,6 +1,7 @@
 //! The `haymaker` command line: thin commands over the library.
 
 mod scenarios;
+pub mod settings;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -53,6 +54,12 @@ enum Command {
     /// List, show, validate and select scenario documents.
     #[command(subcommand)]
     Scenarios(scenarios::ScenariosCommand),
+    /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
+    Settings {
+        /// Print `local.settings.example.json` instead of the table.
+        #[arg(long)]
+        example_json: bool,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -62,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Serve { port, host } => serve(port, host),
         Command::Package { out, binary } => package(out, binary),
         Command::Scenarios(cmd) => scenarios::run(cmd),
+        Command::Settings { example_json } => settings::run(example_json),
     }
 }
 

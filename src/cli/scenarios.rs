@@ -53,12 +53,19 @@ pub enum ScenariosCommand {
 
 pub fn run(cmd: ScenariosCommand) -> ExitCode {
     match cmd {
-        ScenariosCommand::List { area, json, dir } => with_library(dir, |lib| list(lib, area, json)),
-        ScenariosCommand::Show { name, json, dir } => with_library(dir, |lib| show(lib, &name, json)),
-        ScenariosCommand::Validate { dir } => with_library(dir, validate),
-        ScenariosCommand::Select { size, seed, json, dir } => {
-            with_library(dir, |lib| choose(lib, size, seed, json))
+        ScenariosCommand::List { area, json, dir } => {
+            with_library(dir, |lib| list(lib, area, json))
         }
+        ScenariosCommand::Show { name, json, dir } => {
+            with_library(dir, |lib| show(lib, &name, json))
+        }
+        ScenariosCommand::Validate { dir } => with_library(dir, validate),
+        ScenariosCommand::Select {
+            size,
+            seed,
+            json,
+            dir,
+        } => with_library(dir, |lib| choose(lib, size, seed, json)),
     }
 }
 
@@ -124,7 +131,11 @@ fn show(lib: &Library, name: &str, json: bool) -> ExitCode {
         eprintln!(
             "error: no scenario `{name}` in {}{}; `haymaker scenarios list` shows them all",
             lib.origin,
-            if close.is_empty() { String::new() } else { format!(" (similar: {})", close.join(", ")) }
+            if close.is_empty() {
+                String::new()
+            } else {
+                format!(" (similar: {})", close.join(", "))
+            }
         );
         return ExitCode::from(2);
     };
@@ -145,7 +156,10 @@ fn validate(lib: &Library) -> ExitCode {
         f.dedup();
         f.len()
     };
-    let areas = Area::ALL.iter().filter(|a| lib.in_area(**a).next().is_some()).count();
+    let areas = Area::ALL
+        .iter()
+        .filter(|a| lib.in_area(**a).next().is_some())
+        .count();
     println!(
         "{}: {} valid scenario(s) in {} area(s); {} document(s) with {} problem(s)",
         lib.origin,
@@ -168,7 +182,10 @@ fn choose(lib: &Library, size: Size, seed: Option<u64>, json: bool) -> ExitCode 
         Ok(chosen) => {
             if json {
                 let names: Vec<_> = chosen.iter().map(|s| s.name.as_str()).collect();
-                println!("{}", serde_json::json!({"size": size.to_string(), "seed": seed, "scenarios": names}));
+                println!(
+                    "{}",
+                    serde_json::json!({"size": size.to_string(), "seed": seed, "scenarios": names})
+                );
             } else {
                 for s in &chosen {
                     println!("{:<18} {}", s.area().slug(), s.name);

@@ -167,7 +167,10 @@ impl Reader<'_> {
                 None
             }
             Err(e) => {
-                self.problem(name, format!("`{raw}` is not a URL ({e}); use https://host"));
+                self.problem(
+                    name,
+                    format!("`{raw}` is not a URL ({e}); use https://host"),
+                );
                 None
             }
         }
@@ -247,9 +250,14 @@ impl Settings {
             key_vault_url: r.url(KEY_VAULT_URL),
             agent_secret_names: r.list(HAYMAKER_AGENT_SECRET_NAMES),
         };
-        let cpu = r.parse::<f64>(HAYMAKER_AGENT_CPU, "a number of vCPUs").unwrap_or(2.0);
+        let cpu = r
+            .parse::<f64>(HAYMAKER_AGENT_CPU, "a number of vCPUs")
+            .unwrap_or(2.0);
         if !(cpu > 0.0 && cpu <= 64.0) {
-            r.problem(HAYMAKER_AGENT_CPU, format!("{cpu} is out of range; use 0 < vCPUs <= 64"));
+            r.problem(
+                HAYMAKER_AGENT_CPU,
+                format!("{cpu} is out of range; use 0 < vCPUs <= 64"),
+            );
         }
         let memory_gib = r
             .parse::<f64>(HAYMAKER_AGENT_MEMORY_GIB, "a number of GiB")
@@ -310,7 +318,11 @@ impl Settings {
             }
         };
         let a = &self.azure;
-        missing(AZURE_TENANT_ID, a.tenant_id.is_some(), "set the Entra tenant id");
+        missing(
+            AZURE_TENANT_ID,
+            a.tenant_id.is_some(),
+            "set the Entra tenant id",
+        );
         missing(
             AZURE_CLIENT_ID,
             a.client_id.is_some(),
@@ -321,7 +333,11 @@ impl Settings {
             !a.target_subscriptions.is_empty(),
             "list at least one subscription id",
         );
-        missing(KEY_VAULT_URL, a.key_vault_url.is_some(), "set the vault URL");
+        missing(
+            KEY_VAULT_URL,
+            a.key_vault_url.is_some(),
+            "set the vault URL",
+        );
         missing(
             CONTAINER_APPS_ENVIRONMENT_ID,
             self.agent.environment_id.is_some(),

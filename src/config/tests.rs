@@ -15,7 +15,10 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(s.port, 7071);
     assert_eq!(s.simulation_size, Size::Small);
     assert_eq!(s.run_duration_hours, 8.0);
-    assert_eq!(s.azure.arm_endpoint.as_str(), "https://management.azure.com/");
+    assert_eq!(
+        s.azure.arm_endpoint.as_str(),
+        "https://management.azure.com/"
+    );
     assert_eq!(s.service_bus.topic, "agent-logs");
     assert_eq!(s.service_bus.subscription, "orchestrator");
     assert_eq!(s.agent.memory_gib, 64.0);
@@ -29,7 +32,10 @@ fn every_bad_value_is_reported_at_once() {
         (FUNCTIONS_CUSTOMHANDLER_PORT, "seventy"),
         (SIMULATION_SIZE, "huge"),
         (HAYMAKER_RUN_DURATION_HOURS, "0"),
-        (HAYMAKER_TARGET_SUBSCRIPTIONS, "11111111-2222-3333-4444-555555555555, nope"),
+        (
+            HAYMAKER_TARGET_SUBSCRIPTIONS,
+            "11111111-2222-3333-4444-555555555555, nope",
+        ),
         (HAYMAKER_ARM_ENDPOINT, "ftp://arm"),
         (HAYMAKER_LOG_FORMAT, "xml"),
     ])
@@ -74,9 +80,15 @@ fn azure_completeness_lists_every_missing_setting() {
 fn secrets_never_show_in_debug() {
     let s = load(&[
         (AZURE_CLIENT_SECRET, "client-secret-value-123"),
-        (AZURE_WEBJOBS_STORAGE, "AccountName=a;AccountKey=c2VjcmV0a2V5"),
+        (
+            AZURE_WEBJOBS_STORAGE,
+            "AccountName=a;AccountKey=c2VjcmV0a2V5",
+        ),
         (HAYMAKER_API_KEY, "api-key-value-456"),
-        (SERVICE_BUS_CONNECTION, "Endpoint=sb://x/;SharedAccessKey=sbkey789"),
+        (
+            SERVICE_BUS_CONNECTION,
+            "Endpoint=sb://x/;SharedAccessKey=sbkey789",
+        ),
     ])
     .unwrap();
     let debug = format!("{s:?}");
@@ -93,7 +105,11 @@ fn secrets_never_show_in_debug() {
 #[test]
 fn every_secret_setting_is_held_as_secret() {
     // The catalogue's `secret` flag and the struct's field types must agree.
-    let secret_names: Vec<_> = SETTINGS.iter().filter(|s| s.secret).map(|s| s.name).collect();
+    let secret_names: Vec<_> = SETTINGS
+        .iter()
+        .filter(|s| s.secret)
+        .map(|s| s.name)
+        .collect();
     assert_eq!(
         secret_names,
         vec![

@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 /// Why an envelope could not be decoded. Each variant names what is wrong so a 400 answer teaches.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvelopeError {
-    #[error("the request body is not JSON ({0}); the host sends {{\"Data\":{{…}},\"Metadata\":{{…}}}}")]
+    #[error(
+        "the request body is not JSON ({0}); the host sends {{\"Data\":{{…}},\"Metadata\":{{…}}}}"
+    )]
     NotJson(String),
     #[error("the envelope {0}; the host sends {{\"Data\":{{…}},\"Metadata\":{{…}}}}")]
     Shape(&'static str),
@@ -201,7 +203,11 @@ impl Envelope {
         let Some(Value::Object(sys)) = self.metadata.get("sys") else {
             return SysMetadata::default();
         };
-        let text = |k: &str| sys.get(k).map(undouble).and_then(|v| v.as_str().map(String::from));
+        let text = |k: &str| {
+            sys.get(k)
+                .map(undouble)
+                .and_then(|v| v.as_str().map(String::from))
+        };
         SysMetadata {
             method_name: text("MethodName"),
             utc_now: text("UtcNow").and_then(|t| parse_timestamp(&t).ok()),
@@ -235,7 +241,7 @@ fn decode_text_body(s: &str) -> MessageBody {
 /// of base64 characters with a length divisible by four is considered, so ordinary words stay text.
 fn base64_json(s: &str) -> Option<MessageBody> {
     let t = s.trim();
-    if t.len() < 4 || t.len() % 4 != 0 {
+    if t.len() < 4 || !t.len().is_multiple_of(4) {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(t).ok()?;

@@ -31,7 +31,10 @@ fn rejects_what_is_not_an_envelope() {
 fn missing_binding_names_what_is_there() {
     let e = env(json!({"Data": {"other": 1}, "Metadata": {}}));
     let err = e.binding("timer").unwrap_err();
-    assert_eq!(err.to_string(), "binding `timer` is missing from Data (present: other)");
+    assert_eq!(
+        err.to_string(),
+        "binding `timer` is missing from Data (present: other)"
+    );
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn double_encoded_primitives_are_undone() {
     assert_eq!(e.meta_str("Null").unwrap(), None);
     assert_eq!(e.meta_str("Absent").unwrap(), None);
     let err = e.meta_u32("MessageId").unwrap_err();
-    assert_eq!(err.to_string(), "Metadata `MessageId`: `abc` is not a count");
+    assert_eq!(
+        err.to_string(),
+        "Metadata `MessageId`: `abc` is not a count"
+    );
 }
 
 #[test]
@@ -62,11 +68,26 @@ fn message_bodies_in_every_form() {
         "b64_bytes": base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, 0x00, 0x01]),
         "null": null
     }}));
-    assert_eq!(e.message_body("json_text").unwrap(), MessageBody::Json(json!({"a":1})));
-    assert_eq!(e.message_body("double_text").unwrap(), MessageBody::Text("hello".into()));
-    assert_eq!(e.message_body("plain_text").unwrap(), MessageBody::Text("hello world".into()));
-    assert_eq!(e.message_body("json_value").unwrap(), MessageBody::Json(json!({"a":2})));
-    assert_eq!(e.message_body("b64_json").unwrap(), MessageBody::Json(json!({"a":3})));
+    assert_eq!(
+        e.message_body("json_text").unwrap(),
+        MessageBody::Json(json!({"a":1}))
+    );
+    assert_eq!(
+        e.message_body("double_text").unwrap(),
+        MessageBody::Text("hello".into())
+    );
+    assert_eq!(
+        e.message_body("plain_text").unwrap(),
+        MessageBody::Text("hello world".into())
+    );
+    assert_eq!(
+        e.message_body("json_value").unwrap(),
+        MessageBody::Json(json!({"a":2}))
+    );
+    assert_eq!(
+        e.message_body("b64_json").unwrap(),
+        MessageBody::Json(json!({"a":3}))
+    );
     assert_eq!(
         e.message_body("b64_bytes").unwrap(),
         MessageBody::Bytes(vec![0xff, 0xfe, 0x00, 0x01])
@@ -93,13 +114,24 @@ fn timestamps_with_and_without_offset_and_any_precision() {
         ("2026-11-23T20:05:00+02:00", "2026-11-23T18:05:00+00:00"),
         ("2026-11-23T18:05:00.1", "2026-11-23T18:05:00.100+00:00"),
         ("2026-11-23T18:05:00.12Z", "2026-11-23T18:05:00.120+00:00"),
-        ("2026-11-23T18:05:00.0012345+00:00", "2026-11-23T18:05:00.001234500+00:00"),
-        ("2026-11-23T18:05:00.2113408Z", "2026-11-23T18:05:00.211340800+00:00"),
-        ("2026-11-23T18:05:00.2113408", "2026-11-23T18:05:00.211340800+00:00"),
+        (
+            "2026-11-23T18:05:00.0012345+00:00",
+            "2026-11-23T18:05:00.001234500+00:00",
+        ),
+        (
+            "2026-11-23T18:05:00.2113408Z",
+            "2026-11-23T18:05:00.211340800+00:00",
+        ),
+        (
+            "2026-11-23T18:05:00.2113408",
+            "2026-11-23T18:05:00.211340800+00:00",
+        ),
     ];
     for (input, expected) in cases {
         let got = parse_timestamp(input).unwrap_or_else(|e| panic!("{input}: {e}"));
-        let want = DateTime::parse_from_rfc3339(expected).unwrap().with_timezone(&Utc);
+        let want = DateTime::parse_from_rfc3339(expected)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(got, want, "{input}");
     }
     let err = parse_timestamp("yesterday").unwrap_err();

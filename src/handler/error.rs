@@ -35,8 +35,6 @@ pub enum TriggerError {
 pub enum InvocationError {
     #[error("no function named `{0}`")]
     UnknownFunction(String),
-    #[error("function `{0}` is an HTTP function; the host forwards its requests to /api/…")]
-    NotAnEnvelopeFunction(FunctionName),
     #[error("malformed envelope: {0}")]
     Envelope(#[from] EnvelopeError),
     #[error(transparent)]
@@ -46,32 +44,22 @@ pub enum InvocationError {
 impl IntoResponse for InvocationError {
     fn into_response(self) -> Response {
         match self {
-            InvocationError::UnknownFunction(name) => ApiError::not_found(
-                "UNKNOWN_FUNCTION",
-                format!("no function named `{name}`"),
-            )
-            .with_details(json!({
-                "function": name,
-                "known": FunctionName::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-            }))
-            .into_response(),
-            InvocationError::NotAnEnvelopeFunction(f) => ApiError::bad_request(
-                "NOT_AN_ENVELOPE_FUNCTION",
-                format!("`{f}` is an HTTP function; send its requests to /api/v1/…"),
-            )
-            .into_response(),
+            InvocationError::UnknownFunction(name) => {
+                ApiError::not_found("UNKNOWN_FUNCTION", format!("no function named `{name}`"))
+                    .with_details(json!({
+                        "function": name,
+                        "known": FunctionName::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                    }))
+                    .into_response()
+            }
             InvocationError::Envelope(e) => {
                 tracing::warn!(error = %e, "malformed envelope");
                 ApiError::bad_request("MALFORMED_ENVELOPE", e.to_string()).into_response()
             }
             InvocationError::Trigger(TriggerError::Retriable(reason)) => {
                 tracing::error!(%reason, "invocation failed; the host will retry");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "RETRIABLE_FAILURE",
-                    reason,
-                )
-                .into_response()
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "RETRIABLE_FAILURE", reason)
+                    .into_response()
             }
             InvocationError::Trigger(TriggerError::Permanent(reason)) => {
                 tracing::warn!(%reason, "invocation rejected permanently; completing it");

@@ -119,6 +119,8 @@ pub async fn invoke(
             let msg = ServiceBusInvocation::decode(envelope, binding)?;
             Ok(triggers::agent_events(state, msg).await?)
         }
-        FunctionName::Api | FunctionName::Health => Err(InvocationError::NotAnEnvelopeFunction(function)),
+        FunctionName::Api | FunctionName::Health => {
+            Ok(super::http_envelope::invoke(state, envelope).await?)
+        }
     }
 }

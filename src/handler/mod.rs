@@ -4,6 +4,7 @@
 pub mod envelope;
 pub mod error;
 pub mod functions;
+mod http_envelope;
 pub mod invocation;
 pub mod response;
 mod server;
@@ -49,6 +50,17 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(root))
         .nest("/api/v1", api::router())
         .route("/{function}", post(invoke_function))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(telemetry::invocation_span))
+        .with_state(state)
+}
+
+/// Only the HTTP routes (what an enveloped HTTP request may reach).
+fn http_routes(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .nest("/api/v1", api::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(telemetry::invocation_span))

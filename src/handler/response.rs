@@ -42,6 +42,12 @@ impl InvocationResponse {
         Ok(self)
     }
 
+    /// Sets an output binding that takes one object (an HTTP `res`).
+    pub fn push_single_output(mut self, binding: &str, value: Value) -> Self {
+        self.outputs.insert(binding.to_string(), value);
+        self
+    }
+
     pub fn returning(mut self, value: Value) -> Self {
         self.return_value = value;
         self

@@ -97,7 +97,12 @@ impl FromStr for Area {
         Area::ALL
             .into_iter()
             .find(|a| a.slug().eq_ignore_ascii_case(t) || a.display_name().eq_ignore_ascii_case(t))
-            .ok_or_else(|| format!("unknown technology area `{t}`; use one of {}", Area::slugs()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown technology area `{t}`; use one of {}",
+                    Area::slugs()
+                )
+            })
     }
 }
 

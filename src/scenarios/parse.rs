@@ -78,12 +78,23 @@ pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic
         file,
         diags: Vec::new(),
     };
-    let name = file.rsplit('/').next().unwrap_or(file).trim_end_matches(".md").to_string();
+    let name = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches(".md")
+        .to_string();
     let name_area = check_name(&mut doc, &name);
     let (metadata, body_start) = front_matter(&mut doc, text);
     if let (Some(m), Some(a)) = (&metadata, name_area) {
         if m.area != a {
-            doc.err(2, format!("area `{}` does not match the file name's prefix `{a}`", m.area));
+            doc.err(
+                2,
+                format!(
+                    "area `{}` does not match the file name's prefix `{a}`",
+                    m.area
+                ),
+            );
         }
     }
     let lines: Vec<&str> = text.lines().collect();
@@ -93,10 +104,14 @@ pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic
         let written = s.body.iter().map(|(_, t)| t.trim()).find(|t| !t.is_empty());
         if let Some(written) = written {
             if written.parse::<Area>().ok() != Some(m.area) {
-                doc.err(s.line + 1, format!(
-                    "Technology Area says `{written}` but the metadata says `{}` ({})",
-                    m.area.display_name(), m.area
-                ));
+                doc.err(
+                    s.line + 1,
+                    format!(
+                        "Technology Area says `{written}` but the metadata says `{}` ({})",
+                        m.area.display_name(),
+                        m.area
+                    ),
+                );
             }
         }
     }
@@ -106,7 +121,10 @@ pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic
             let (parsed, blocks) = steps(&mut doc, s);
             phases[slot] = parsed;
             if blocks == 0 && !s.body.iter().all(|(_, t)| t.trim().is_empty()) {
-                doc.err(s.line, format!("empty phase: `## {}` has no ```bash steps", SECTIONS[index]));
+                doc.err(
+                    s.line,
+                    format!("empty phase: `## {}` has no ```bash steps", SECTIONS[index]),
+                );
             }
         }
     }
@@ -116,7 +134,15 @@ pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic
     match (doc.diags.is_empty(), metadata, title) {
         (true, Some(metadata), Some(title)) => {
             let [deployment, operations, cleanup] = phases;
-            Ok(Scenario { name, title, metadata, deployment, operations, cleanup, document: text.to_string() })
+            Ok(Scenario {
+                name,
+                title,
+                metadata,
+                deployment,
+                operations,
+                cleanup,
+                document: text.to_string(),
+            })
         }
         _ => Err(doc.diags),
     }
@@ -124,13 +150,21 @@ pub fn parse_document(file: &str, text: &str) -> Result<Scenario, Vec<Diagnostic
 
 /// `{area}-{NN}-{slug}`; returns the area when the name has that shape.
 fn check_name(doc: &mut Doc, name: &str) -> Option<Area> {
-    let area = Area::ALL.into_iter().filter(|a| name.starts_with(&format!("{}-", a.slug()))).max_by_key(|a| a.slug().len());
+    let area = Area::ALL
+        .into_iter()
+        .filter(|a| name.starts_with(&format!("{}-", a.slug())))
+        .max_by_key(|a| a.slug().len());
     let ok = area.is_some_and(|a| {
         let rest = &name[a.slug().len() + 1..];
         let (nn, slug) = rest.split_at(rest.len().min(2));
-        nn.len() == 2 && nn.chars().all(|c| c.is_ascii_digit())
-            && slug.len() > 1 && slug.starts_with('-') && !slug.ends_with('-')
-            && slug[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        nn.len() == 2
+            && nn.chars().all(|c| c.is_ascii_digit())
+            && slug.len() > 1
+            && slug.starts_with('-')
+            && !slug.ends_with('-')
+            && slug[1..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     });
     if !ok {
         doc.err(1, format!("file name `{name}.md` is not `{{area}}-{{NN}}-{{slug}}.md` (e.g. compute-01-linux-vm-nginx.md); areas: {}", Area::slugs()));
@@ -146,18 +180,28 @@ fn front_matter(doc: &mut Doc, text: &str) -> (Option<Metadata>, usize) {
         doc.err(1, "no metadata: the document must start with TOML front matter between `+++` lines (see SCENARIO_TEMPLATE.md)");
         return (None, 0);
     }
-    let Some(end) = lines.iter().skip(1).position(|l| l.trim() == "+++").map(|p| p + 1) else {
+    let Some(end) = lines
+        .iter()
+        .skip(1)
+        .position(|l| l.trim() == "+++")
+        .map(|p| p + 1)
+    else {
         doc.err(1, "the front matter's closing `+++` is missing");
         return (None, 0);
     };
     let toml_text = lines[1..end].join("\n");
     let line_of = |key: &str| {
-        lines[1..end].iter().position(|l| l.trim_start().starts_with(key)).map_or(1, |p| p + 2)
+        lines[1..end]
+            .iter()
+            .position(|l| l.trim_start().starts_with(key))
+            .map_or(1, |p| p + 2)
     };
     let raw: RawMetadata = match toml::from_str(&toml_text) {
         Ok(r) => r,
         Err(e) => {
-            let line = e.span().map_or(1, |s| toml_text[..s.start].matches('\n').count() + 2);
+            let line = e
+                .span()
+                .map_or(1, |s| toml_text[..s.start].matches('\n').count() + 2);
             doc.err(line, format!("metadata: {}", e.message()));
             return (None, end + 1);
         }
@@ -170,17 +214,29 @@ fn front_matter(doc: &mut Doc, text: &str) -> (Option<Metadata>, usize) {
         }
     };
     if raw.resource_types.is_empty() {
-        doc.err(line_of("resource_types"), "resource_types is empty; list every ARM type the scenario creates");
+        doc.err(
+            line_of("resource_types"),
+            "resource_types is empty; list every ARM type the scenario creates",
+        );
     }
     for (i, t) in raw.resource_types.iter().enumerate() {
         if !is_resource_type(t) {
             doc.err(line_of("resource_types"), format!("resource type `{t}` is not of the form Namespace/type[/child] (e.g. Microsoft.Network/virtualNetworks)"));
-        } else if raw.resource_types[..i].iter().any(|p| p.eq_ignore_ascii_case(t)) {
-            doc.err(line_of("resource_types"), format!("resource type `{t}` is listed twice"));
+        } else if raw.resource_types[..i]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(t))
+        {
+            doc.err(
+                line_of("resource_types"),
+                format!("resource type `{t}` is listed twice"),
+            );
         }
     }
     if raw.estimated_duration_minutes == 0 || raw.estimated_duration_minutes > 72 * 60 {
-        doc.err(line_of("estimated_duration_minutes"), "estimated_duration_minutes must be between 1 and 4320");
+        doc.err(
+            line_of("estimated_duration_minutes"),
+            "estimated_duration_minutes must be between 1 and 4320",
+        );
     }
     if raw.required_roles.iter().all(|r| r.trim().is_empty()) {
         doc.err(line_of("required_roles"), "required_roles is empty; name the built-in roles the scenario needs (e.g. Contributor)");
@@ -200,11 +256,17 @@ pub fn is_resource_type(t: &str) -> bool {
     let mut parts = t.split('/');
     let ns = parts.next().unwrap_or("");
     let ns_ok = ns.contains('.')
-        && ns.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && ns
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
         && ns.starts_with(|c: char| c.is_ascii_uppercase());
     let types: Vec<&str> = parts.collect();
-    ns_ok && !types.is_empty()
-        && types.iter().all(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    ns_ok
+        && !types.is_empty()
+        && types.iter().all(|p| {
+            p.starts_with(|c: char| c.is_ascii_alphabetic())
+                && p.chars().all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 /// Finds the title and the `##` sections, ignoring headings inside fenced blocks.
@@ -218,16 +280,31 @@ fn outline(doc: &mut Doc, lines: &[&str], start: usize) -> (Option<String>, Vec<
             in_fence = !in_fence;
         } else if !in_fence && raw.starts_with("# ") {
             match raw[2..].trim().strip_prefix("Scenario:").map(str::trim) {
-                Some(t) if !t.is_empty() && title.is_none() && sections.is_empty() => title = Some(t.to_string()),
+                Some(t) if !t.is_empty() && title.is_none() && sections.is_empty() => {
+                    title = Some(t.to_string())
+                }
                 Some(_) if title.is_some() => doc.err(n, "a second `# Scenario:` title"),
-                _ => doc.err(n, "the title must read `# Scenario: <title>` and come before the sections"),
+                _ => doc.err(
+                    n,
+                    "the title must read `# Scenario: <title>` and come before the sections",
+                ),
             }
             continue;
         } else if !in_fence && raw.starts_with("## ") {
             let heading = raw[3..].trim();
             match SECTIONS.iter().position(|s| *s == heading) {
-                Some(index) => sections.push(Section { index, line: n, body: Vec::new() }),
-                None => doc.err(n, format!("unknown section `## {heading}`; the sections are: {}", SECTIONS.join(" / "))),
+                Some(index) => sections.push(Section {
+                    index,
+                    line: n,
+                    body: Vec::new(),
+                }),
+                None => doc.err(
+                    n,
+                    format!(
+                        "unknown section `## {heading}`; the sections are: {}",
+                        SECTIONS.join(" / ")
+                    ),
+                ),
             }
             continue;
         }
@@ -247,17 +324,36 @@ fn outline(doc: &mut Doc, lines: &[&str], start: usize) -> (Option<String>, Vec<
 fn check_sections(doc: &mut Doc, sections: &[Section], last_line: usize) {
     for (i, s) in sections.iter().enumerate() {
         if sections[..i].iter().any(|p| p.index == s.index) {
-            doc.err(s.line, format!("duplicated section `## {}`", SECTIONS[s.index]));
-        } else if let Some(prev) = sections[..i].iter().filter(|p| p.index > s.index).max_by_key(|p| p.index) {
-            doc.err(s.line, format!("section `## {}` is out of order: it must come before `## {}`", SECTIONS[s.index], SECTIONS[prev.index]));
+            doc.err(
+                s.line,
+                format!("duplicated section `## {}`", SECTIONS[s.index]),
+            );
+        } else if let Some(prev) = sections[..i]
+            .iter()
+            .filter(|p| p.index > s.index)
+            .max_by_key(|p| p.index)
+        {
+            doc.err(
+                s.line,
+                format!(
+                    "section `## {}` is out of order: it must come before `## {}`",
+                    SECTIONS[s.index], SECTIONS[prev.index]
+                ),
+            );
         }
         if s.body.iter().all(|(_, t)| t.trim().is_empty()) {
-            doc.err(s.line, format!("section `## {}` is empty", SECTIONS[s.index]));
+            doc.err(
+                s.line,
+                format!("section `## {}` is empty", SECTIONS[s.index]),
+            );
         }
     }
     for (index, name) in SECTIONS.iter().enumerate() {
         if !sections.iter().any(|s| s.index == index) {
-            let at = sections.iter().find(|s| s.index > index).map_or(last_line, |s| s.line);
+            let at = sections
+                .iter()
+                .find(|s| s.index > index)
+                .map_or(last_line, |s| s.line);
             doc.err(at, format!("missing section `## {name}`"));
         }
     }
@@ -283,8 +379,13 @@ fn steps(doc: &mut Doc, section: &Section) -> (Vec<Step>, usize) {
                 if *start > 0 {
                     blocks += 1;
                     match shell::parse_block(body, *start + 1) {
-                        Ok(commands) if commands.is_empty() => doc.err(*start, "empty step: the block holds no command"),
-                        Ok(commands) => out.push(Step { line: *start, commands }),
+                        Ok(commands) if commands.is_empty() => {
+                            doc.err(*start, "empty step: the block holds no command")
+                        }
+                        Ok(commands) => out.push(Step {
+                            line: *start,
+                            commands,
+                        }),
                         Err(e) => doc.err(e.line, e.message),
                     }
                 }
@@ -302,16 +403,36 @@ fn steps(doc: &mut Doc, section: &Section) -> (Vec<Step>, usize) {
 
 /// Every `az … create` carries the three haymaker tags, or says why it cannot.
 fn check_tags(doc: &mut Doc, cmd: &Command, name: &str) {
-    if !cmd.is_create() || cmd.untagged_reason.as_deref().is_some_and(|r| !r.is_empty()) {
+    if !cmd.is_create()
+        || cmd
+            .untagged_reason
+            .as_deref()
+            .is_some_and(|r| !r.is_empty())
+    {
         return;
     }
-    let tags: Vec<String> = cmd.values_of("--tags").unwrap_or_default().iter().map(|w| w.render()).collect();
+    let tags: Vec<String> = cmd
+        .values_of("--tags")
+        .unwrap_or_default()
+        .iter()
+        .map(|w| w.render())
+        .collect();
     let scenario_tag = format!("haymaker-scenario={name}");
-    let wanted = ["haymaker-managed=true", "haymaker-run-id=$HAYMAKER_RUN_ID", scenario_tag.as_str()];
+    let wanted = [
+        "haymaker-managed=true",
+        "haymaker-run-id=$HAYMAKER_RUN_ID",
+        scenario_tag.as_str(),
+    ];
     let missing: Vec<&str> = wanted
         .iter()
         .copied()
-        .filter(|w| !tags.iter().any(|t| t == w || (w.starts_with("haymaker-scenario=") && t == "haymaker-scenario=$HAYMAKER_SCENARIO")))
+        .filter(|w| {
+            !tags.iter().any(|t| {
+                t == w
+                    || (w.starts_with("haymaker-scenario=")
+                        && t == "haymaker-scenario=$HAYMAKER_SCENARIO")
+            })
+        })
         .collect();
     if !missing.is_empty() {
         doc.err(cmd.line, format!(

@@ -65,11 +65,11 @@ pub struct SelectionError {
 /// Selects `size` scenarios. Areas take turns: in each round every area that still has scenarios gives
 /// one (areas in a seeded order, scenarios within an area in a seeded order), so no area gets a second
 /// scenario before every area with scenarios left has one. The same library and seed give the same list.
-pub fn select<'a>(
-    scenarios: &'a [Scenario],
+pub fn select(
+    scenarios: &[Scenario],
     size: Size,
     seed: u64,
-) -> Result<Vec<&'a Scenario>, SelectionError> {
+) -> Result<Vec<&Scenario>, SelectionError> {
     let requested = size.count();
     if requested > scenarios.len() {
         return Err(SelectionError {
