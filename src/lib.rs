@@ -19,9 +19,12 @@
 //! `host.json`; both are embedded so `haymaker package` works from the binary alone.
 
 pub mod api;
+pub mod azure;
 pub mod cli;
 pub mod config;
 pub mod handler;
 pub mod package;
+pub mod run;
 pub mod scenarios;
+pub mod store;
 pub mod telemetry;

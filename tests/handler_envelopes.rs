@@ -23,7 +23,8 @@ fn fill_placeholders(text: &str) -> String {
 
 #[tokio::test]
 async fn every_host_vector_is_answered_in_the_hosts_shape() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     for (file, text) in host_vectors() {
         let text = fill_placeholders(&text);
         let function = method_name(&text);
@@ -48,20 +49,28 @@ async fn every_host_vector_is_answered_in_the_hosts_shape() {
 
 #[tokio::test]
 async fn timer_vectors_decode_schedule_status_or_its_absence() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     for (file, text) in host_vectors() {
         if !file.starts_with("timer") {
             continue;
         }
-        let answer = post_envelope(&router, &method_name(&text), &text).await;
+        let function = method_name(&text);
+        let answer = post_envelope(&router, &function, &text).await;
         assert_eq!(answer.status, StatusCode::OK, "{file}");
-        assert_eq!(answer.body["ReturnValue"]["outcome"], "accepted", "{file}");
+        let expected = if function == "ScheduledRun" {
+            "started"
+        } else {
+            "accepted"
+        };
+        assert_eq!(answer.body["ReturnValue"]["outcome"], expected, "{file}");
     }
 }
 
 #[tokio::test]
 async fn service_bus_event_is_accepted_with_its_message_id() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let (_, text) = host_vectors()
         .into_iter()
         .find(|(f, _)| f == "servicebus-resource-created.json")
@@ -76,7 +85,8 @@ async fn service_bus_event_is_accepted_with_its_message_id() {
 
 #[tokio::test]
 async fn invalid_json_message_is_completed_not_retried() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let (_, text) = host_vectors()
         .into_iter()
         .find(|(f, _)| f == "servicebus-invalid-json.json")
@@ -98,7 +108,8 @@ async fn invalid_json_message_is_completed_not_retried() {
 
 #[tokio::test]
 async fn enveloped_http_requests_reach_the_api() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let (_, text) = host_vectors()
         .into_iter()
         .find(|(f, _)| f == "http-not-forwarded.json")
@@ -114,7 +125,8 @@ async fn enveloped_http_requests_reach_the_api() {
 
 #[tokio::test]
 async fn unknown_function_is_a_json_404_and_the_router_keeps_serving() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let answer = post_envelope(&router, "NoSuchFunction", "{\"Data\":{}}").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.body["error"]["code"], "UNKNOWN_FUNCTION");
@@ -132,7 +144,8 @@ async fn unknown_function_is_a_json_404_and_the_router_keeps_serving() {
 
 #[tokio::test]
 async fn malformed_envelopes_are_400s_that_say_what_is_wrong() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let cases = [
         ("Tick", "not json", "not JSON"),
         ("Tick", "[]", "is not a JSON object"),
@@ -178,7 +191,8 @@ async fn malformed_envelopes_are_400s_that_say_what_is_wrong() {
 
 #[tokio::test]
 async fn work_message_that_is_not_a_work_unit_is_completed_with_the_reason() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let (_, text) = host_vectors()
         .into_iter()
         .find(|(f, _)| f == "queue.json")
@@ -200,7 +214,8 @@ async fn work_message_that_is_not_a_work_unit_is_completed_with_the_reason() {
 
 #[tokio::test]
 async fn function_names_are_case_insensitive_and_unknown_paths_are_json() {
-    let router = test_app();
+    let app = test_app();
+    let router = app.router.clone();
     let (_, text) = host_vectors()
         .into_iter()
         .find(|(f, _)| f == "timer.json")

@@ -1,5 +1,20 @@
 #!/usr/bin/env bash
-# The test command (README.md): installs what the tests need that cargo does not, then runs them all.
+# The test command (README.md). Installs what the tests need beyond cargo — Azurite (npm) for the
+# Blob Storage tests, the Python Azure Storage SDK for the cross-client check — then runs every test.
+# HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+AZURITE_VERSION=3.37.0
+if [ "${HAYMAKER_SKIP_AZURITE:-}" != "1" ]; then
+  if [ ! -x target/tools/node_modules/.bin/azurite ]; then
+    echo "installing Azurite $AZURITE_VERSION into target/tools (npm)"
+    npm install --prefix target/tools --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION"
+  fi
+  if ! python3 -c "import azure.storage.blob" 2>/dev/null; then
+    echo "installing azure-storage-blob (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check azure-storage-blob
+  fi
+fi
+
 cargo test --all-targets --locked

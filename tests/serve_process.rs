@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Server {
     child: Child,
     addr: String,
+    _state: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -21,7 +22,12 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    let state = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_haymaker"));
+    cmd.env(
+        "HAYMAKER_STATE",
+        format!("file://{}", state.path().display()),
+    );
     cmd.arg("serve")
         .args(args)
         .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
@@ -40,7 +46,11 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_string();
-    Server { child, addr }
+    Server {
+        child,
+        addr,
+        _state: state,
+    }
 }
 
 async fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {

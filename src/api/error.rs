@@ -66,6 +66,28 @@ impl ApiError {
     }
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    /// Storage trouble: 503 when a retry may help, 500 otherwise; never the internal detail.
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "state store error");
+        if e.is_retriable() {
+            Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORAGE_ERROR",
+                "The state store is temporarily unavailable; retry shortly",
+            )
+            .with_details(serde_json::json!({"retryable": true}))
+        } else {
+            Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "STORAGE_ERROR",
+                "The state store could not serve this request",
+            )
+            .with_details(serde_json::json!({"retryable": false}))
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body {

@@ -54,6 +54,17 @@ enum Command {
     /// List, show, validate and select scenario documents.
     #[command(subcommand)]
     Scenarios(scenarios::ScenariosCommand),
+    /// Start a run now in the configured state store (what ScheduledRun and POST /api/v1/runs do).
+    ///
+    /// Refuses, exit code 1, when a run is already active.
+    Start {
+        /// small (5), medium (15), large (30) or a number [default: SIMULATION_SIZE].
+        #[arg(long)]
+        size: Option<crate::scenarios::Size>,
+        /// How long agents operate before cleanup [default: HAYMAKER_RUN_DURATION_HOURS].
+        #[arg(long)]
+        duration_hours: Option<f64>,
+    },
     /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
     Settings {
         /// Print `local.settings.example.json` instead of the table.
@@ -70,6 +81,10 @@ pub fn main() -> ExitCode {
         Command::Package { out, binary } => package(out, binary),
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
+        Command::Start {
+            size,
+            duration_hours,
+        } => start(size, duration_hours),
     }
 }
 
@@ -97,7 +112,15 @@ fn serve(port: Option<u16>, host: IpAddr) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(handler::serve(AppState::new(settings), options.clone())) {
+    let state = match AppState::new(settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the state store: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(store = state.store.describe(), "state store");
+    match runtime.block_on(handler::serve(state, options.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!(
@@ -136,6 +159,67 @@ fn package(out: PathBuf, binary: Option<PathBuf>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(size: Option<crate::scenarios::Size>, duration_hours: Option<f64>) -> ExitCode {
+    use crate::run::{RunRequest, StartOutcome, StartTrigger};
+    let settings = match load_settings() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let request = RunRequest {
+        size: size.unwrap_or(settings.simulation_size),
+        duration_hours: duration_hours.unwrap_or(settings.run_duration_hours),
+        trigger: StartTrigger::Cli,
+    };
+    if !(request.duration_hours > 0.0 && request.duration_hours <= 72.0) {
+        eprintln!(
+            "error: --duration-hours {} is out of range; use 0 < hours <= 72",
+            request.duration_hours
+        );
+        return ExitCode::from(2);
+    }
+    let state = match AppState::new(settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the state store: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(crate::run::start_run(
+        &state.store,
+        &request,
+        chrono::Utc::now(),
+    )) {
+        Ok(StartOutcome::Started {
+            run_id,
+            scheduled_end_at,
+        }) => {
+            println!(
+                "started run {run_id} (size {}, ends {scheduled_end_at})",
+                request.size
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(StartOutcome::AlreadyActive { run_id }) => {
+            eprintln!("run {run_id} is already active; not starting another");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {} ({})", e, state.store.describe());
             ExitCode::FAILURE
         }
     }

@@ -21,6 +21,7 @@ use axum::{middleware, Json, Router};
 
 use crate::api::{self, ApiError};
 use crate::config::Settings;
+use crate::store::{StateStore, StoreLocation};
 use crate::telemetry;
 
 pub use error::{InvocationError, TriggerError};
@@ -34,12 +35,21 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
+    pub store: StateStore,
 }
 
 impl AppState {
-    pub fn new(settings: Settings) -> Self {
+    /// Opens the state store the settings name.
+    pub fn new(settings: Settings) -> Result<Self, String> {
+        let location = StoreLocation::from_settings(&settings.storage)?;
+        let store = StateStore::open(&location).map_err(|e| e.to_string())?;
+        Ok(Self::with_store(settings, store))
+    }
+
+    pub fn with_store(settings: Settings, store: StateStore) -> Self {
         Self {
             settings: Arc::new(settings),
+            store,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The `apply` half of each envelope function.
 //!
-//! Status: these validate their input, log, and answer success. Starting and advancing runs (state
-//! store and orchestrator issues), executing work units and ingesting agent events (events issue) are
-//! not wired in yet; until they are, nothing here claims to do them.
+//! Status: `ScheduledRun` starts runs. `Tick`, `Work` and `AgentEvents` validate their input, log, and
+//! answer success: advancing runs and executing work units (orchestrator issue) and ingesting agent
+//! events (events issue) are not wired in yet, and nothing here claims to do them.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -11,22 +11,47 @@ use super::error::TriggerError;
 use super::invocation::{QueueInvocation, ServiceBusInvocation, TimerInvocation};
 use super::response::InvocationResponse;
 use super::AppState;
+use crate::run::{self, RunRequest, StartOutcome, StartTrigger};
+use crate::store::StoreError;
 
-/// `ScheduledRun`: the four-times-a-day timer.
+/// `ScheduledRun`: the four-times-a-day timer starts a run of `SIMULATION_SIZE`, unless one is active
+/// (then it logs why and does nothing).
 pub async fn scheduled_run(
     state: &AppState,
     timer: TimerInvocation,
 ) -> Result<InvocationResponse, TriggerError> {
-    let size = state.settings.simulation_size;
-    tracing::info!(
-        past_due = timer.is_past_due,
-        next = ?timer.next,
-        %size,
-        "scheduled run trigger received (run start not wired yet)"
-    );
-    Ok(InvocationResponse::new()
-        .log(format!("scheduled run trigger received (size {size})"))
-        .returning(json!({"outcome": "accepted", "size": size.to_string()})))
+    let request = RunRequest {
+        size: state.settings.simulation_size,
+        duration_hours: state.settings.run_duration_hours,
+        trigger: StartTrigger::Schedule,
+    };
+    let now = timer.utc_now.unwrap_or_else(chrono::Utc::now);
+    let outcome = run::start_run(&state.store, &request, now)
+        .await
+        .map_err(|e| store_failure("starting a scheduled run", e))?;
+    Ok(match outcome {
+        StartOutcome::Started { run_id, .. } => {
+            crate::telemetry::record_run_id(&run_id);
+            InvocationResponse::new()
+                .log(format!("started run {run_id} (size {})", request.size))
+                .returning(json!({"outcome": "started", "run_id": run_id}))
+        }
+        StartOutcome::AlreadyActive { run_id } => {
+            tracing::info!(active_run_id = %run_id, "a run is already active; not starting another");
+            InvocationResponse::new()
+                .log(format!("run {run_id} is active; not starting another"))
+                .returning(json!({"outcome": "skipped", "active_run_id": run_id}))
+        }
+    })
+}
+
+/// A store failure at the trigger edge: retriable ones make the host retry, the rest are permanent.
+fn store_failure(what: &str, e: StoreError) -> TriggerError {
+    if e.is_retriable() {
+        TriggerError::Retriable(format!("{what}: {e}"))
+    } else {
+        TriggerError::Permanent(format!("{what}: {e}"))
+    }
 }
 
 /// `Tick`: the every-minute timer.

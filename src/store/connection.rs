@@ -77,12 +77,15 @@ impl StoreLocation {
         let v = value.trim();
         if let Some(path) = v.strip_prefix("file://") {
             if path.is_empty() {
-                return Err(format!("{setting}: `file://` needs a path, e.g. file:///var/haymaker/state"));
+                return Err(format!(
+                    "{setting}: `file://` needs a path, e.g. file:///var/haymaker/state"
+                ));
             }
             return Ok(StoreLocation::Local(PathBuf::from(path)));
         }
         if v.starts_with("https://") || v.starts_with("http://") {
-            let mut url = url::Url::parse(v).map_err(|e| format!("{setting}: `{v}` is not a URL ({e})"))?;
+            let mut url =
+                url::Url::parse(v).map_err(|e| format!("{setting}: `{v}` is not a URL ({e})"))?;
             let query = url.query().map(str::to_string);
             url.set_query(None);
             let url = trim_slash(url);
@@ -140,12 +143,18 @@ fn trim_slash(mut url: url::Url) -> url::Url {
 pub fn parse_connection_string(s: &str) -> Result<BlobConnection, String> {
     let mut get = std::collections::HashMap::new();
     for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("`{}` is not Key=Value", part.split('=').next().unwrap_or("")))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            format!(
+                "`{}` is not Key=Value",
+                part.split('=').next().unwrap_or("")
+            )
+        })?;
         get.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
     }
-    if get.get("usedevelopmentstorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    if get
+        .get("usedevelopmentstorage")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
         let base = get
             .get("developmentstorageproxyuri")
             .cloned()
@@ -163,10 +172,16 @@ pub fn parse_connection_string(s: &str) -> Result<BlobConnection, String> {
     }
     let account = get.get("accountname").cloned();
     let url = match (get.get("blobendpoint"), &account) {
-        (Some(endpoint), _) => url::Url::parse(endpoint).map_err(|e| format!("BlobEndpoint `{endpoint}`: {e}"))?,
+        (Some(endpoint), _) => {
+            url::Url::parse(endpoint).map_err(|e| format!("BlobEndpoint `{endpoint}`: {e}"))?
+        }
         (None, Some(account)) => {
-            let protocol = get.get("defaultendpointsprotocol").map_or("https", String::as_str);
-            let suffix = get.get("endpointsuffix").map_or("core.windows.net", String::as_str);
+            let protocol = get
+                .get("defaultendpointsprotocol")
+                .map_or("https", String::as_str);
+            let suffix = get
+                .get("endpointsuffix")
+                .map_or("core.windows.net", String::as_str);
             url::Url::parse(&format!("{protocol}://{account}.blob.{suffix}"))
                 .map_err(|e| format!("cannot build the blob endpoint: {e}"))?
         }
@@ -174,13 +189,20 @@ pub fn parse_connection_string(s: &str) -> Result<BlobConnection, String> {
     };
     let auth = if let Some(key) = get.get("accountkey") {
         let account = account.ok_or("AccountKey needs AccountName")?;
-        BlobAuth::SharedKey { account, key: Secret::new(key.clone()) }
+        BlobAuth::SharedKey {
+            account,
+            key: Secret::new(key.clone()),
+        }
     } else if let Some(sas) = get.get("sharedaccesssignature") {
         BlobAuth::Sas(Secret::new(sas.trim_start_matches('?')))
     } else {
         return Err("needs AccountKey or SharedAccessSignature (or use the identity-based AzureWebJobsStorage__accountName)".into());
     };
-    Ok(BlobConnection { service_url: trim_slash(url), auth, container_prefix: String::new() })
+    Ok(BlobConnection {
+        service_url: trim_slash(url),
+        auth,
+        container_prefix: String::new(),
+    })
 }
 
 #[cfg(test)]
@@ -190,8 +212,13 @@ mod tests {
     #[test]
     fn development_storage_is_azurite() {
         let c = parse_connection_string("UseDevelopmentStorage=true").unwrap();
-        assert_eq!(c.service_url.as_str(), "http://127.0.0.1:10000/devstoreaccount1");
-        assert!(matches!(c.auth, BlobAuth::SharedKey { ref account, .. } if account == DEV_ACCOUNT));
+        assert_eq!(
+            c.service_url.as_str(),
+            "http://127.0.0.1:10000/devstoreaccount1"
+        );
+        assert!(
+            matches!(c.auth, BlobAuth::SharedKey { ref account, .. } if account == DEV_ACCOUNT)
+        );
     }
 
     #[test]
@@ -200,17 +227,32 @@ mod tests {
             "DefaultEndpointsProtocol=https;AccountName=hm;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn",
         )
         .unwrap();
-        assert_eq!(c.service_url.as_str(), "https://hm.blob.core.chinacloudapi.cn/");
+        assert_eq!(
+            c.service_url.as_str(),
+            "https://hm.blob.core.chinacloudapi.cn/"
+        );
         let c = parse_connection_string("AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:1234/devstoreaccount1/").unwrap();
-        assert_eq!(c.service_url.as_str(), "http://127.0.0.1:1234/devstoreaccount1");
-        assert!(!format!("{c:?}").contains("a2V5"), "the key must not show in Debug");
+        assert_eq!(
+            c.service_url.as_str(),
+            "http://127.0.0.1:1234/devstoreaccount1"
+        );
+        assert!(
+            !format!("{c:?}").contains("a2V5"),
+            "the key must not show in Debug"
+        );
     }
 
     #[test]
     fn bad_strings_say_what_is_missing() {
-        assert!(parse_connection_string("AccountName=x").unwrap_err().contains("AccountKey"));
-        assert!(parse_connection_string("Foo").unwrap_err().contains("Key=Value"));
-        assert!(StoreLocation::parse("ftp://x", "HAYMAKER_STATE").unwrap_err().contains("file:///path"));
+        assert!(parse_connection_string("AccountName=x")
+            .unwrap_err()
+            .contains("AccountKey"));
+        assert!(parse_connection_string("Foo")
+            .unwrap_err()
+            .contains("Key=Value"));
+        assert!(StoreLocation::parse("ftp://x", "HAYMAKER_STATE")
+            .unwrap_err()
+            .contains("file:///path"));
     }
 
     #[test]
@@ -222,17 +264,32 @@ mod tests {
             blob_service_uri: None,
             queue_service_uri: None,
         };
-        assert!(matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Local(p) if p == PathBuf::from(DEFAULT_LOCAL_DIR)));
+        assert!(
+            matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Local(p) if p == std::path::Path::new(DEFAULT_LOCAL_DIR))
+        );
         s.account_name = Some("hmstate".into());
-        let StoreLocation::Blob(c) = StoreLocation::from_settings(&s).unwrap() else { panic!() };
-        assert_eq!(c.service_url.as_str(), "https://hmstate.blob.core.windows.net/");
+        let StoreLocation::Blob(c) = StoreLocation::from_settings(&s).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            c.service_url.as_str(),
+            "https://hmstate.blob.core.windows.net/"
+        );
         assert!(matches!(c.auth, BlobAuth::Identity { .. }));
         s.connection_string = Some(Secret::new("UseDevelopmentStorage=true"));
-        assert!(matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Blob(c) if c.service_url.port() == Some(10000)));
+        assert!(
+            matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Blob(c) if c.service_url.port() == Some(10000))
+        );
         s.state = Some(Secret::new("file:///tmp/hm-state"));
-        assert!(matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Local(p) if p == PathBuf::from("/tmp/hm-state")));
-        s.state = Some(Secret::new("https://acct.blob.core.windows.net/?sv=2022&sig=abc"));
-        let StoreLocation::Blob(c) = StoreLocation::from_settings(&s).unwrap() else { panic!() };
+        assert!(
+            matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Local(p) if p == std::path::Path::new("/tmp/hm-state"))
+        );
+        s.state = Some(Secret::new(
+            "https://acct.blob.core.windows.net/?sv=2022&sig=abc",
+        ));
+        let StoreLocation::Blob(c) = StoreLocation::from_settings(&s).unwrap() else {
+            panic!()
+        };
         assert!(matches!(c.auth, BlobAuth::Sas(_)));
         assert_eq!(c.service_url.query(), None);
     }

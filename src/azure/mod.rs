@@ -1,0 +1,20 @@
+//! The Azure control plane: one pipeline every call goes through (token → retry → rate limits →
+//! circuit breaker → transport), long-running operations and paging on top of it, and typed errors.
+//! The operations per service (ARM, Graph, Resource Graph, Key Vault, Container Apps) build on this.
+
+mod breaker;
+mod error;
+pub mod lro;
+mod pipeline;
+mod retry;
+mod throttle;
+pub mod transport;
+
+pub use breaker::{BreakerOptions, BreakerState};
+pub use error::AzureError;
+pub use pipeline::{
+    AccessTokens, ApiRequest, ApiResponse, OpKind, Pipeline, PipelineOptions, Service, StaticTokens,
+};
+pub use retry::{retry_after, RetryOptions};
+pub use throttle::{BucketKey, BucketLimits};
+pub use transport::{HttpTransport, Transport, TransportError};

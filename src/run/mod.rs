@@ -1,0 +1,139 @@
+//! The run: its documents in the state store and the decisions over them. Decisions are pure functions
+//! of (state, observations); the `apply` functions do the I/O.
+//!
+//! Today this holds starting a run (exactly one active at a time) and the orchestrator status; the
+//! phases after the start arrive with the orchestrator issue.
+
+mod schedule;
+mod start;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::store::{BlobKey, Container, StoreError};
+
+pub use schedule::next_scheduled_run;
+pub use start::{decide_start, start_run, RunRequest, StartOutcome, StartTrigger};
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Validation,
+    Selection,
+    Provisioning,
+    Monitoring,
+    Cleanup,
+    Reporting,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl Phase {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Phase::Completed | Phase::Failed | Phase::Cancelled)
+    }
+}
+
+/// `idle` between runs, `running` while one is active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrchestratorState {
+    Idle,
+    Running,
+    Error,
+}
+
+/// `execution-state/current_status.json`: what `GET /api/v1/status` shows, and the single-active-run
+/// guard (a run starts only by a compare-and-swap of this document from idle to running).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentStatus {
+    pub status: OrchestratorState,
+    pub current_run_id: Option<Uuid>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub scheduled_end_at: Option<DateTime<Utc>>,
+    pub phase: Option<Phase>,
+    pub scenarios_count: Option<u32>,
+    pub scenarios_completed: Option<u32>,
+    pub scenarios_running: Option<u32>,
+    pub scenarios_failed: Option<u32>,
+    /// The most recent run, active or not.
+    pub last_run_id: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CurrentStatus {
+    pub fn idle(now: DateTime<Utc>) -> Self {
+        Self {
+            status: OrchestratorState::Idle,
+            current_run_id: None,
+            started_at: None,
+            scheduled_end_at: None,
+            phase: None,
+            scenarios_count: None,
+            scenarios_completed: None,
+            scenarios_running: None,
+            scenarios_failed: None,
+            last_run_id: None,
+            updated_at: now,
+        }
+    }
+
+    /// The active run, if any.
+    pub fn active_run(&self) -> Option<Uuid> {
+        match (self.status, self.current_run_id, self.phase) {
+            (OrchestratorState::Running, Some(id), Some(p)) if !p.is_terminal() => Some(id),
+            (OrchestratorState::Running, Some(id), None) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// `execution-state/runs/{run_id}/state.json`: the run's phase machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    pub run_id: Uuid,
+    pub phase: Phase,
+    pub trigger: StartTrigger,
+    /// Scenarios to select (`small`, `medium`, `large` or a number).
+    pub size: String,
+    pub duration_hours: f64,
+    pub started_at: DateTime<Utc>,
+    pub scheduled_end_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where each document lives (see docs/STATE.md).
+pub mod keys {
+    use super::*;
+
+    pub fn current_status() -> BlobKey {
+        BlobKey::new(Container::State, "current_status.json").expect("static key")
+    }
+
+    pub fn run_state(run_id: Uuid) -> BlobKey {
+        BlobKey::new(Container::State, format!("runs/{run_id}/state.json")).expect("uuid key")
+    }
+
+    pub fn report(run_id: Uuid) -> BlobKey {
+        BlobKey::new(Container::Reports, format!("{run_id}/report.json")).expect("uuid key")
+    }
+
+    pub fn resources(run_id: Uuid) -> BlobKey {
+        BlobKey::new(Container::Reports, format!("{run_id}/resources.json")).expect("uuid key")
+    }
+}
+
+/// Reads the orchestrator status; idle when nothing was ever written.
+pub async fn read_status(
+    store: &crate::store::StateStore,
+    now: DateTime<Utc>,
+) -> Result<CurrentStatus, StoreError> {
+    Ok(store
+        .read_json::<CurrentStatus>(&keys::current_status())
+        .await?
+        .map(|(s, _)| s)
+        .unwrap_or_else(|| CurrentStatus::idle(now)))
+}

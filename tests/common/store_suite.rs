@@ -1,0 +1,123 @@
+//! The state-store semantics every backend must have, written once and run against each.
+
+use std::sync::Arc;
+
+use haymaker::store::{BlobKey, Container, Decision, StateStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+fn key(name: &str) -> BlobKey {
+    BlobKey::new(Container::State, name).unwrap()
+}
+
+pub async fn round_trip_and_preconditions(store: &StateStore) {
+    let k = key("suite/doc.json");
+    assert!(store.read(&k).await.unwrap().is_none());
+    let e1 = store.create(&k, b"one".to_vec()).await.unwrap();
+    let read = store.read(&k).await.unwrap().unwrap();
+    assert_eq!(read.bytes, b"one");
+    assert_eq!(read.etag, e1);
+
+    let again = store.create(&k, b"two".to_vec()).await.unwrap_err();
+    assert!(matches!(again, StoreError::AlreadyExists(_)), "{again:?}");
+    assert!(again.is_conflict());
+
+    let e2 = store.replace(&k, b"two".to_vec(), &e1).await.unwrap();
+    assert_ne!(e1, e2);
+    let stale = store.replace(&k, b"three".to_vec(), &e1).await.unwrap_err();
+    assert!(
+        matches!(stale, StoreError::PreconditionFailed(_)),
+        "{stale:?}"
+    );
+    assert_eq!(store.read(&k).await.unwrap().unwrap().bytes, b"two");
+
+    let stale_delete = store.delete(&k, Some(&e1)).await.unwrap_err();
+    assert!(matches!(stale_delete, StoreError::PreconditionFailed(_)));
+    assert!(store.delete(&k, Some(&e2)).await.unwrap());
+    assert!(!store.delete(&k, None).await.unwrap());
+    let gone = store.replace(&k, b"x".to_vec(), &e2).await.unwrap_err();
+    assert!(
+        matches!(gone, StoreError::PreconditionFailed(_)),
+        "{gone:?}"
+    );
+}
+
+pub async fn listing_pages_in_order(store: &StateStore) {
+    for i in 0..25 {
+        let k = BlobKey::new(Container::Logs, format!("run-a/events/{i:03}.json")).unwrap();
+        store.create(&k, b"{}".to_vec()).await.unwrap();
+    }
+    store
+        .create(
+            &BlobKey::new(Container::Logs, "run-b/events/000.json").unwrap(),
+            b"{}".to_vec(),
+        )
+        .await
+        .unwrap();
+    let mut pages = 0;
+    let mut names = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = store
+            .list(Container::Logs, "run-a/", next.as_deref(), 10)
+            .await
+            .unwrap();
+        pages += 1;
+        names.extend(page.names);
+        match page.continuation {
+            Some(c) => next = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..25)
+        .map(|i| format!("run-a/events/{i:03}.json"))
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!(
+        store.list_all(Container::Logs, "run-").await.unwrap().len(),
+        26
+    );
+    assert!(store
+        .list(Container::Reports, "nothing/", None, 10)
+        .await
+        .unwrap()
+        .names
+        .is_empty());
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Counter {
+    value: u64,
+}
+
+/// `writers` tasks each add 1 `times` times through `update_json`: no update may be lost.
+pub async fn concurrent_counter(store: &StateStore, writers: usize, times: usize) {
+    let k = key("suite/counter.json");
+    let store = Arc::new(store.clone());
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (store, k) = (store.clone(), k.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..times {
+                store
+                    .update_json(&k, |c: Option<&Counter>| {
+                        let value = c.map_or(0, |c| c.value) + 1;
+                        Decision::Write(Counter { value }, ())
+                    })
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (c, _) = store.read_json::<Counter>(&k).await.unwrap().unwrap();
+    assert_eq!(c.value, (writers * times) as u64);
+    let raw = store.read(&k).await.unwrap().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&raw.bytes).unwrap();
+    assert_eq!(
+        doc["schema_version"], 1,
+        "every document carries its schema version"
+    );
+}
