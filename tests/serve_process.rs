@@ -135,3 +135,62 @@ fn invalid_settings_are_listed_together_and_stop_start_up() {
     assert!(err.contains("SIMULATION_SIZE"), "{err}");
     assert!(err.contains("HAYMAKER_TARGET_SUBSCRIPTIONS"), "{err}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_invocation_id() {
+    let state = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_haymaker"))
+        .args(["serve", "--port", "0"])
+        .env(
+            "HAYMAKER_STATE",
+            format!("file://{}", state.path().display()),
+        )
+        .env("HAYMAKER_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let (_, timer) = common::host_vectors()
+        .into_iter()
+        .find(|(f, _)| f == "timer.json")
+        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /ScheduledRun HTTP/1.1\r\nHost: {addr}\r\nX-Azure-Functions-InvocationId: 11112222-3333-4444-5555-666677778888\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{timer}",
+        timer.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let started = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "run started")
+        .unwrap_or_else(|| panic!("no `run started` line in:\n{logs}"));
+    assert_eq!(
+        started["span"]["invocation_id"], "11112222-3333-4444-5555-666677778888",
+        "{started}"
+    );
+    assert!(
+        started["span"]["run_id"].as_str().is_some()
+            || started["fields"]["run_id"].as_str().is_some(),
+        "{started}"
+    );
+}
