@@ -9,6 +9,9 @@
 //! |---|---|
 //! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
 //! | [`api`] | the HTTP API under `/api/v1` and its error shape |
+//! | [`run`] | the run's documents and the pure decisions over them (today: start, status) |
+//! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
+//! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
 //! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |
 //! | [`scenarios`] | scenario documents: parser and validator, the embedded library, selection |
 //! | [`package`] | `haymaker package`: the zip a Function App is deployed from |
