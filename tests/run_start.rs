@@ -6,8 +6,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
-use haymaker::run::{start_run, RunRequest, StartOutcome, StartTrigger};
-use haymaker::scenarios::Size;
 
 async fn post_runs(router: &axum::Router, body: &str) -> Answer {
     send(
@@ -115,44 +113,7 @@ async fn scheduled_run_starts_with_the_configured_size_then_skips_while_active()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_starts_make_exactly_one_run() {
     let app = test_app();
-    let request = RunRequest {
-        size: Size::Small,
-        duration_hours: 8.0,
-        trigger: StartTrigger::Api,
-    };
-    let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let (store, request) = (app.store.clone(), request.clone());
-        tasks.push(tokio::spawn(async move {
-            start_run(&store, &request, chrono::Utc::now())
-                .await
-                .unwrap()
-        }));
-    }
-    let mut started = Vec::new();
-    let mut refused = Vec::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            StartOutcome::Started { run_id, .. } => started.push(run_id),
-            StartOutcome::AlreadyActive { run_id } => refused.push(run_id),
-        }
-    }
-    assert_eq!(started.len(), 1, "exactly one start wins");
-    assert_eq!(refused.len(), 49);
-    assert!(
-        refused.iter().all(|id| *id == started[0]),
-        "every loser names the winner"
-    );
-    let runs = app
-        .store
-        .list_all(haymaker::store::Container::State, "runs/")
-        .await
-        .unwrap();
-    assert_eq!(
-        runs,
-        vec![format!("runs/{}/state.json", started[0])],
-        "no orphan run documents"
-    );
+    common::store_suite::concurrent_run_starts(&app.store, 50).await;
 }
 
 #[test]

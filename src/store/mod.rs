@@ -151,7 +151,7 @@ impl StoreError {
 
 enum Backend {
     Local(local::LocalStore),
-    Blob(blob::BlobStore),
+    Blob(Box<blob::BlobStore>),
 }
 
 /// The state store every phase uses. Cheap to clone.
@@ -174,7 +174,7 @@ impl StateStore {
     pub fn open(location: &StoreLocation) -> Result<Self, StoreError> {
         let backend = match location {
             StoreLocation::Local(dir) => Backend::Local(local::LocalStore::new(dir.clone())),
-            StoreLocation::Blob(conn) => Backend::Blob(blob::BlobStore::new(conn)?),
+            StoreLocation::Blob(conn) => Backend::Blob(Box::new(blob::BlobStore::new(conn)?)),
         };
         Ok(Self {
             backend: std::sync::Arc::new(backend),

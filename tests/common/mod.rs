@@ -1,6 +1,7 @@
 //! Shared test helpers: the router in-process, envelope posting, and the shared vectors.
 #![allow(dead_code)]
 
+pub mod azurite;
 pub mod store_suite;
 
 use std::path::PathBuf;

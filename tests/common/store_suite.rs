@@ -34,10 +34,63 @@ pub async fn round_trip_and_preconditions(store: &StateStore) {
     assert!(matches!(stale_delete, StoreError::PreconditionFailed(_)));
     assert!(store.delete(&k, Some(&e2)).await.unwrap());
     assert!(!store.delete(&k, None).await.unwrap());
+    assert!(
+        !store.delete(&k, Some(&e2)).await.unwrap(),
+        "a conditional delete of nothing is no error"
+    );
     let gone = store.replace(&k, b"x".to_vec(), &e2).await.unwrap_err();
     assert!(
         matches!(gone, StoreError::PreconditionFailed(_)),
         "{gone:?}"
+    );
+    assert!(
+        store.read(&k).await.unwrap().is_none(),
+        "a failed replace must not create"
+    );
+
+    // A conditional delete with the current version deletes.
+    let k2 = BlobKey::new(Container::Reports, "suite/report.json").unwrap();
+    let v = store.create(&k2, b"report".to_vec()).await.unwrap();
+    assert!(store.delete(&k2, Some(&v)).await.unwrap());
+    assert!(store.read(&k2).await.unwrap().is_none());
+}
+
+/// `n` concurrent starts: exactly one run, every loser names the winner, no orphan run document.
+pub async fn concurrent_run_starts(store: &StateStore, n: usize) {
+    use haymaker::run::{start_run, RunRequest, StartOutcome, StartTrigger};
+    let request = RunRequest {
+        size: haymaker::scenarios::Size::Small,
+        duration_hours: 8.0,
+        trigger: StartTrigger::Api,
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (store, request) = (store.clone(), request.clone());
+        tasks.push(tokio::spawn(async move {
+            start_run(&store, &request, chrono::Utc::now())
+                .await
+                .unwrap()
+        }));
+    }
+    let mut started = Vec::new();
+    let mut refused = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            StartOutcome::Started { run_id, .. } => started.push(run_id),
+            StartOutcome::AlreadyActive { run_id } => refused.push(run_id),
+        }
+    }
+    assert_eq!(started.len(), 1, "exactly one start wins");
+    assert_eq!(refused.len(), n - 1);
+    assert!(
+        refused.iter().all(|id| *id == started[0]),
+        "every loser names the winner"
+    );
+    let runs = store.list_all(Container::State, "runs/").await.unwrap();
+    assert_eq!(
+        runs,
+        vec![format!("runs/{}/state.json", started[0])],
+        "no orphan run documents"
     );
 }
 
