@@ -4,9 +4,13 @@
 
 mod breaker;
 mod error;
+pub mod graph;
+pub mod identity;
+pub mod keyvault;
 pub mod lro;
 mod pipeline;
 mod retry;
+pub mod sdk;
 mod throttle;
 pub mod transport;
 
