@@ -2,10 +2,15 @@
 //! circuit breaker → transport), long-running operations and paging on top of it, and typed errors.
 //! The operations per service (ARM, Graph, Resource Graph, Key Vault, Container Apps) build on this.
 
+pub mod arm;
+pub mod authorization;
 mod breaker;
+pub mod container_apps;
 mod error;
 pub mod lro;
 mod pipeline;
+pub mod resource_graph;
+pub mod resources;
 mod retry;
 mod throttle;
 pub mod transport;
