@@ -2,13 +2,18 @@
 //! circuit breaker → transport), long-running operations and paging on top of it, and typed errors.
 //! The operations per service (ARM, Graph, Resource Graph, Key Vault, Container Apps) build on this.
 
+pub mod arm;
+pub mod authorization;
 mod breaker;
+pub mod container_apps;
 mod error;
 pub mod graph;
 pub mod identity;
 pub mod keyvault;
 pub mod lro;
 mod pipeline;
+pub mod resource_graph;
+pub mod resources;
 mod retry;
 pub mod sdk;
 mod throttle;
