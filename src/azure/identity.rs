@@ -272,11 +272,14 @@ impl AzureConnection {
         let tokens = Arc::new(
             IdentityTokens::from_settings(azure, transport.clone()).map_err(|e| e.to_string())?,
         );
-        let options = PipelineOptions {
+        let mut options = PipelineOptions {
             arm_endpoint: azure.arm_endpoint.clone(),
             graph_endpoint: azure.graph_endpoint.clone(),
             ..Default::default()
         };
+        if let Some(vault) = &azure.key_vault_url {
+            options.key_vault_audience = key_vault_audience(vault);
+        }
         Ok(Self {
             transport,
             tokens,
@@ -326,4 +329,31 @@ fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
 /// ARM / Graph endpoints from the settings.
 pub fn pipeline_from_settings(settings: &Settings) -> Result<Pipeline, String> {
     Ok(AzureConnection::from_settings(settings)?.pipeline())
+}
+
+/// The token audience of the vault at `vault`: `https://{name}.vault.azure.cn` → `https://vault.azure.cn`
+/// (every cloud names its vaults `{name}.vault.{suffix}`); any other host (the simulator) → its origin.
+pub fn key_vault_audience(vault: &url::Url) -> String {
+    let host = vault.host_str().unwrap_or_default();
+    match host.split_once('.') {
+        Some((_, rest)) if rest.starts_with("vault.") => format!("https://{rest}"),
+        _ => vault.origin().ascii_serialization(),
+    }
+}
+
+#[cfg(test)]
+mod audience_tests {
+    use super::key_vault_audience;
+
+    #[test]
+    fn audience_follows_the_vault_cloud() {
+        let a = |u: &str| key_vault_audience(&url::Url::parse(u).unwrap());
+        assert_eq!(a("https://hm.vault.azure.net/"), "https://vault.azure.net");
+        assert_eq!(a("https://hm.vault.azure.cn"), "https://vault.azure.cn");
+        assert_eq!(
+            a("https://hm.vault.usgovcloudapi.net"),
+            "https://vault.usgovcloudapi.net"
+        );
+        assert_eq!(a("https://127.0.0.1:8443/"), "https://127.0.0.1:8443");
+    }
 }
