@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
 //! | [`api`] | the HTTP API under `/api/v1` and its error shape |
+//! | [`events`] | agents' event schema, idempotent ingestion into the archive, the per-run resource ledger |
 //! | [`run`] | the run's documents and the pure decisions over them (today: start, status) |
 //! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
 //! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
@@ -25,6 +26,7 @@ pub mod api;
 pub mod azure;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod handler;
 pub mod package;
 pub mod run;

@@ -1,8 +1,8 @@
 //! The `apply` half of each envelope function.
 //!
-//! Status: `ScheduledRun` starts runs. `Tick`, `Work` and `AgentEvents` validate their input, log, and
-//! answer success: advancing runs and executing work units (orchestrator issue) and ingesting agent
-//! events (events issue) are not wired in yet, and nothing here claims to do them.
+//! Status: `ScheduledRun` starts runs and `AgentEvents` archives agents' events. `Tick` and `Work`
+//! validate their input, log, and answer success: advancing runs and executing work units
+//! (orchestrator issue) are not wired in yet, and nothing here claims to do them.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -11,6 +11,7 @@ use super::error::TriggerError;
 use super::invocation::{QueueInvocation, ServiceBusInvocation, TimerInvocation};
 use super::response::InvocationResponse;
 use super::AppState;
+use crate::events::{self, IngestOutcome};
 use crate::run::{self, RunRequest, StartOutcome, StartTrigger};
 use crate::store::StoreError;
 
@@ -86,25 +87,43 @@ pub async fn work(
         .returning(json!({"outcome": "accepted", "kind": unit.kind})))
 }
 
-/// `AgentEvents`: one message from the `agent-logs` topic.
+/// `AgentEvents`: one message from the `agent-logs` topic, archived idempotently by message id.
+/// Invalid JSON or an invalid event is completed (2xx) with the reason logged; a store failure is
+/// retried by the host.
 pub async fn agent_events(
-    _state: &AppState,
+    state: &AppState,
     msg: ServiceBusInvocation,
 ) -> Result<InvocationResponse, TriggerError> {
-    let event: serde_json::Value = msg.body.parse().map_err(|e| {
+    let id = msg.message_id.as_str();
+    let raw: serde_json::Value = msg.body.parse().map_err(|e| {
         TriggerError::Permanent(format!(
-            "message {} is not JSON ({e}); completed without retry",
-            msg.message_id
+            "message {id} is not JSON ({e}); completed without retry"
         ))
     })?;
-    let event_type = event
-        .get("event_type")
-        .and_then(|v| v.as_str())
-        .unwrap_or("(none)");
-    tracing::info!(message_id = %msg.message_id, %event_type, delivery_count = msg.delivery_count, "agent event received");
+    let event = events::parse_event(&raw).map_err(|e| {
+        TriggerError::Permanent(format!(
+            "message {id} is not a valid event: {e}; completed without retry"
+        ))
+    })?;
+    if let Some(run_id) = event.run_id() {
+        crate::telemetry::record_run_id(&run_id);
+    }
+    let outcome = events::ingest_delivery(&state.store, id, &event, &raw, chrono::Utc::now())
+        .await
+        .map_err(|e| store_failure(&format!("archiving message {id}"), e))?;
+    let (label, detail) = match &outcome {
+        IngestOutcome::Recorded { run_id } => ("recorded", run_id.to_string()),
+        IngestOutcome::Duplicate { run_id } => ("duplicate", run_id.to_string()),
+        IngestOutcome::Ignored { reason } => ("ignored", reason.clone()),
+        IngestOutcome::Skipped { event_type } => {
+            ("skipped", format!("unknown event type {event_type}"))
+        }
+    };
+    tracing::info!(message_id = %id, event_type = event.event_type(), outcome = label, %detail, delivery_count = msg.delivery_count, "agent event");
     Ok(InvocationResponse::new().returning(json!({
-        "outcome": "accepted",
-        "message_id": msg.message_id,
-        "event_type": event_type,
+        "outcome": label,
+        "message_id": id,
+        "event_type": event.event_type(),
+        "detail": detail,
     })))
 }
