@@ -1,13 +1,9 @@
-//! Entra-compatible token issuance and discovery, ARM's cloud metadata, and the bearer check every
-//! service call goes through.
+//! Entra-compatible token issuance and the bearer check every service call goes through (discovery
+//! documents are in [`super::discovery`]).
 //!
 //! - `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant (form fields `grant_type`,
 //!   `client_id`, `client_secret`, `scope=<audience>/.default`; others such as `client_info` and
 //!   `claims` are ignored). Errors carry Entra's shape and AADSTS codes.
-//! - `GET /{tenant}/v2.0/.well-known/openid-configuration`: what MSAL discovers the token endpoint from.
-//! - `GET /metadata/endpoints?api-version=…`: what `az cloud register --endpoint-resource-manager`
-//!   reads. Since 2022-09-01 one cloud object, from 2019-05-01 an array of them, before that the
-//!   legacy object.
 //!
 //! Audiences: the simulator's own address is ARM's audience (as `https://management.azure.com` is
 //! Azure's), `…/graph` is Graph's and `…/vaults…` Key Vault's; Azure's public audiences are accepted
@@ -16,7 +12,7 @@
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::env::{GRAPH_PATH, KEY_VAULT_PATH};
 use super::state::{Audience, BearerError, IssuedToken, TokenError};
@@ -74,11 +70,11 @@ fn entra_error(req: &Req, status: u16, error: &str, code: u32, message: &str) ->
     )
 }
 
-fn known_tenant(sim: &Sim, tenant: &str) -> bool {
+pub(super) fn known_tenant(sim: &Sim, tenant: &str) -> bool {
     tenant.eq_ignore_ascii_case(&sim.identity.tenant_id)
 }
 
-fn tenant_not_found(req: &Req, tenant: &str) -> Response {
+pub(super) fn tenant_not_found(req: &Req, tenant: &str) -> Response {
     entra_error(
         req,
         400,
@@ -196,120 +192,6 @@ pub fn token(sim: &Sim, req: &Req) -> Response {
             7000215,
             &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
         ),
-    }
-}
-
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
-pub fn openid_configuration(sim: &Sim, req: &Req) -> Response {
-    let tenant = &req.segments[0];
-    let known = known_tenant(sim, tenant)
-        || ["organizations", "common"].contains(&tenant.to_ascii_lowercase().as_str());
-    if !known {
-        return tenant_not_found(req, tenant);
-    }
-    let base = &req.base;
-    let t = &sim.identity.tenant_id;
-    json_response(
-        200,
-        &json!({
-            "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-            "jwks_uri": format!("{base}/{t}/discovery/v2.0/keys"),
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": format!("{base}/{t}/v2.0"),
-            "request_uri_parameter_supported": false,
-            "userinfo_endpoint": format!("{base}/oidc/userinfo"),
-            "authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/authorize"),
-            "device_authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/devicecode"),
-            "http_logout_supported": true,
-            "frontchannel_logout_supported": true,
-            "end_session_endpoint": format!("{base}/{t}/oauth2/v2.0/logout"),
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "appid"],
-            "tenant_region_scope": "NA",
-            "cloud_instance_name": "haymaker.sim",
-            "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": format!("{}/{GRAPH_PATH}", base.trim_start_matches("https://")),
-            "rbac_url": base,
-        }),
-    )
-}
-
-/// `GET /metadata/endpoints?api-version=…`.
-pub fn metadata_endpoints(sim: &Sim, req: &Req) -> Response {
-    let Some(api_version) = req.query("api-version") else {
-        return arm_error(&Failure::new(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
-    };
-    let base = &req.base;
-    let graph = format!("{base}/{GRAPH_PATH}/");
-    let login = format!("{base}/");
-    let audiences = [
-        format!("{base}/"),
-        "https://management.core.windows.net/".to_string(),
-    ];
-    if api_version < "2019-05-01" {
-        return json_response(
-            200,
-            &json!({
-                "galleryEndpoint": login,
-                "graphEndpoint": graph,
-                "portalEndpoint": login,
-                "authentication": {"loginEndpoint": login, "audiences": audiences},
-            }),
-        );
-    }
-    let cloud = json!({
-        "portal": login,
-        "authentication": {
-            "loginEndpoint": login,
-            "audiences": audiences,
-            "tenant": sim.identity.tenant_id,
-            "identityProvider": "AAD",
-        },
-        "media": login,
-        "graphAudience": graph,
-        "graph": graph,
-        "name": format!("HaymakerSim{}", sim.port),
-        "suffixes": {
-            "azureDataLakeStoreFileSystem": "sim.invalid",
-            "acrLoginServer": "azurecr.sim.invalid",
-            "sqlServerHostname": "database.sim.invalid",
-            "azureDataLakeAnalyticsCatalogAndJob": "sim.invalid",
-            "keyVaultDns": "vault.sim.invalid",
-            "storage": "core.sim.invalid",
-            "azureFrontDoorEndpointSuffix": "sim.invalid",
-            "storageSyncEndpointSuffix": "sim.invalid",
-            "mhsmDns": "managedhsm.sim.invalid",
-            "mysqlServerEndpoint": "mysql.sim.invalid",
-            "postgresqlServerEndpoint": "postgres.sim.invalid",
-            "mariadbServerEndpoint": "mariadb.sim.invalid",
-            "synapseAnalytics": "sim.invalid",
-            "attestationEndpoint": "sim.invalid",
-        },
-        "batch": login,
-        "resourceManager": login,
-        "vmImageAliasDoc": format!("{base}/metadata/vm-image-aliases.json"),
-        "activeDirectoryDataLake": login,
-        "sqlManagement": login,
-        "microsoftGraphResourceId": graph,
-        "appInsightsResourceId": login,
-        "appInsightsTelemetryChannelResourceId": login,
-        "attestationResourceId": login,
-        "synapseAnalyticsResourceId": login,
-        "logAnalyticsResourceId": login,
-        "ossrDbmsResourceId": login,
-    });
-    if api_version < "2022-09-01" {
-        json_response(200, &Value::Array(vec![cloud]))
-    } else {
-        json_response(200, &cloud)
     }
 }
 

@@ -5,7 +5,9 @@
 //! | [`env`] | ids, the orchestrator's credentials and the endpoints, derived from the port; `--print-env` |
 //! | [`tls`] | the CA kept on disk, the leaf certificate, the TLS accept loop (HTTP/1.1 and HTTP/2) |
 //! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations |
-//! | [`auth`] | Entra's token endpoint and discovery documents, ARM's cloud metadata, bearer checks |
+//! | [`groups`] | subscriptions, resource groups and the operations that delete them (methods of the world) |
+//! | [`auth`] | Entra's token endpoint and the bearer check |
+//! | [`discovery`] | OpenID configuration and ARM's cloud metadata (`/metadata/endpoints`) |
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`client`] | a client-credentials [`AccessTokens`](crate::azure::AccessTokens) for any v2 authority |
@@ -17,7 +19,9 @@
 pub mod arm;
 pub mod auth;
 pub mod client;
+pub mod discovery;
 pub mod env;
+pub mod groups;
 pub mod resources;
 pub mod state;
 pub mod tls;
@@ -189,9 +193,11 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
     let lower: Vec<&str> = req.lower.iter().map(String::as_str).collect();
     match lower.as_slice() {
         [_, "oauth2", "v2.0", "token"] => auth::token(sim, req),
-        [_, "v2.0", ".well-known", "openid-configuration"] => auth::openid_configuration(sim, req),
+        [_, "v2.0", ".well-known", "openid-configuration"] => {
+            discovery::openid_configuration(sim, req)
+        }
         [_, "discovery", "v2.0", "keys"] => json_response(200, &json!({"keys": []})),
-        ["metadata", "endpoints"] => auth::metadata_endpoints(sim, req),
+        ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,
