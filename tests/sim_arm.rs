@@ -681,3 +681,35 @@ async fn print_env_is_stable_and_points_at_the_running_simulator() {
     assert_eq!(ids, targets);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_restart_on_the_same_port_keeps_the_ca_and_honours_earlier_tokens() {
+    let sim = TestSim::start().await;
+    let token = sim.token("https://management.azure.com/.default").await;
+    let ca = std::fs::read_to_string(&sim.server.ca_file).unwrap();
+    let (port, dir) = (sim.server.port, sim.dir);
+    sim.server.stop().await;
+
+    let server = SimServer::start(SimOptions {
+        port,
+        data_dir: Some(dir.path().join("sim")),
+        config: SimConfig::default(),
+    })
+    .await
+    .expect("the simulator restarts on its port");
+    let again = TestSim { server, dir };
+    assert_eq!(std::fs::read_to_string(&again.server.ca_file).unwrap(), ca);
+    // A client that cached its token (the Azure CLI does) carries on.
+    let resp = again
+        .http()
+        .get(format!(
+            "{}/subscriptions?api-version=2022-12-01",
+            again.base()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    again.stop().await;
+}

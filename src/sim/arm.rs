@@ -1,5 +1,6 @@
 //! Azure Resource Manager: tenants, subscriptions, resource groups, and the operation results a group
-//! deletion is polled at. Generic resources are in [`super::resources`].
+//! deletion is polled at. Generic resources are in [`super::resources`], locations and providers in
+//! [`super::catalog`].
 //!
 //! Every call needs an ARM token issued here and an `api-version` (checked in that order, as ARM
 //! does). Group deletion is a long-running operation: `202` with `Location` and `Retry-After`; the
@@ -11,7 +12,9 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::state::{OperationStatus, ResourceGroup, Subscription};
-use super::{arm_error, auth, empty_response, json_response, resources, Failure, Req, Sim};
+use super::{
+    arm_error, auth, catalog, empty_response, json_response, resources, Failure, Req, Sim,
+};
 
 /// The answer, or a failure in ARM's shape.
 pub type ArmResult = Result<Response, Failure>;
@@ -61,6 +64,12 @@ pub fn handle(sim: &Sim, req: &Req) -> Response {
         ["subscriptions", _, "resourcegroups", _] => group(sim, req, &api_version),
         ["subscriptions", _, "operationresults", _] => {
             only_get(req).and_then(|_| poll(sim, req, &api_version))
+        }
+        ["subscriptions", _, "locations"] => {
+            only_get(req).and_then(|_| catalog::locations(&sim.world(), &s[1]))
+        }
+        ["subscriptions", _, "providers", _] => {
+            only_get(req).and_then(|_| catalog::get_provider(&sim.world(), &s[1], &s[3]))
         }
         ["subscriptions", _, "resourcegroups", _, "providers", ..] => {
             resources::handle(sim, req, &s[1], Some(&s[3]), &s[5..], &api_version)

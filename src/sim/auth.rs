@@ -229,7 +229,7 @@ pub fn require_arm(sim: &Sim, req: &Req) -> Result<IssuedToken, Box<Response>> {
     let now = Utc::now();
     let world = sim.world();
     match world.bearer(token, Audience::Arm, now) {
-        Ok(issued) => Ok(issued.clone()),
+        Ok(issued) => Ok(issued),
         Err(BearerError::Unknown) => Err(refuse(
             "InvalidAuthenticationToken",
             "The access token is invalid.".into(),

@@ -5,6 +5,8 @@
 
 use serde_json::{Map, Value};
 
+use super::catalog::LOCATIONS;
+
 use super::state::{
     normalize_location, random_token, Failure, Operation, OperationKind, OperationStatus,
     ProvisioningState, ResourceGroup, Subscription, World,
@@ -48,6 +50,17 @@ impl World {
     ) -> Result<(bool, ResourceGroup), Failure> {
         let sub = self.subscription(subscription)?.id.clone();
         let location = normalize_location(location);
+        if !LOCATIONS.iter().any(|(name, _, _)| *name == location) {
+            let known: Vec<&str> = LOCATIONS.iter().map(|(name, _, _)| *name).collect();
+            return Err(Failure::new(
+                400,
+                "LocationNotAvailableForResourceGroup",
+                format!(
+                    "The provided location '{location}' is not available for resource group. List of available regions is '{}'.",
+                    known.join(",")
+                ),
+            ));
+        }
         let key = Self::group_key(&sub, name);
         if let Some(existing) = self.groups.get_mut(&key) {
             if existing.state == ProvisioningState::Deleting {

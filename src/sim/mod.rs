@@ -7,9 +7,11 @@
 //! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations |
 //! | [`groups`] | subscriptions, resource groups and the operations that delete them (methods of the world) |
 //! | [`auth`] | Entra's token endpoint and the bearer check |
+//! | [`tokens`] | signed tokens (still valid after a restart with the same CA), issued and checked |
 //! | [`discovery`] | OpenID configuration and ARM's cloud metadata (`/metadata/endpoints`) |
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
+//! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
 //! | [`client`] | a client-credentials [`AccessTokens`](crate::azure::AccessTokens) for any v2 authority |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
@@ -18,6 +20,7 @@
 
 pub mod arm;
 pub mod auth;
+pub mod catalog;
 pub mod client;
 pub mod discovery;
 pub mod env;
@@ -25,6 +28,7 @@ pub mod groups;
 pub mod resources;
 pub mod state;
 pub mod tls;
+pub mod tokens;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,8 +71,9 @@ pub struct Sim {
 }
 
 impl Sim {
-    pub fn new(identity: SimIdentity, config: SimConfig) -> Self {
-        let world = World::new(&identity, config);
+    /// `token_key`: signs tokens ([`tls::Ca::token_key`] keeps it stable across restarts).
+    pub fn new(identity: SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
+        let world = World::new(&identity, config, token_key);
         Self {
             port: identity.port,
             identity,
@@ -322,7 +327,11 @@ impl SimServer {
             .unwrap_or_else(|| env::default_data_dir(port));
         let ca = tls::ensure_ca(&dir, port)?;
         let config = tls::server_config(&ca)?;
-        let sim = Arc::new(Sim::new(SimIdentity::for_port(port), options.config));
+        let sim = Arc::new(Sim::new(
+            SimIdentity::for_port(port),
+            options.config,
+            ca.token_key(),
+        ));
         let app = router(sim.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(tls::serve(listener, app, config, async move {

@@ -2,7 +2,8 @@
 //! issued to them, subscriptions, resource groups, generic resources by id, and long-running
 //! operations. Every decision about Azure's behaviour is made on [`World`], as plain methods that
 //! return the answer or a [`Failure`] (status, code, message): tokens here, groups and operations in
-//! [`super::groups`], generic resources in [`super::resources`]; the HTTP modules only translate.
+//! [`super::groups`], generic resources in [`super::resources`], token issuance in [`super::tokens`];
+//! the HTTP modules only translate.
 //! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside.
 //!
 //! Keys are lower case where Azure compares case-insensitively (subscription ids, group names,
@@ -202,13 +203,14 @@ pub struct Operation {
 }
 
 /// The whole simulated cloud.
-#[derive(Debug)]
 pub struct World {
     pub config: SimConfig,
     pub tenant_id: String,
     /// By lower-case client id.
     pub principals: BTreeMap<String, Principal>,
     pub tokens: HashMap<String, IssuedToken>,
+    /// Signs tokens so that those issued before a restart (and cached by clients) stay valid.
+    pub(super) token_key: [u8; 32],
     /// By lower-case id.
     pub subscriptions: BTreeMap<String, Subscription>,
     /// By (lower-case subscription id, lower-case name).
@@ -216,6 +218,18 @@ pub struct World {
     /// By lower-case id.
     pub resources: BTreeMap<String, Resource>,
     pub operations: HashMap<String, Operation>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("tenant_id", &self.tenant_id)
+            .field("subscriptions", &self.subscriptions.len())
+            .field("groups", &self.groups.len())
+            .field("resources", &self.resources.len())
+            .field("operations", &self.operations.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// `East US` → `eastus`, as ARM normalises locations.
@@ -237,7 +251,8 @@ pub fn random_token() -> String {
 }
 
 impl World {
-    pub fn new(identity: &SimIdentity, config: SimConfig) -> Self {
+    /// `token_key`: the key tokens are signed with; the same key accepts tokens of earlier runs.
+    pub fn new(identity: &SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
         let mut principals = BTreeMap::new();
         principals.insert(
             identity.client_id.to_ascii_lowercase(),
@@ -267,6 +282,7 @@ impl World {
             tenant_id: identity.tenant_id.clone(),
             principals,
             tokens: HashMap::new(),
+            token_key,
             subscriptions,
             groups: BTreeMap::new(),
             resources: BTreeMap::new(),
@@ -278,55 +294,6 @@ impl World {
     pub fn settle(&mut self, now: DateTime<Utc>) {
         let horizon = now - Duration::hours(1);
         self.tokens.retain(|_, t| t.expires_at > horizon);
-    }
-
-    // ---- tokens ----
-
-    /// Client-credentials grant: checks the secret and issues an opaque token.
-    pub fn issue_token(
-        &mut self,
-        client_id: &str,
-        secret: &str,
-        audience: Audience,
-        resource: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(String, i64), TokenError> {
-        let principal = self
-            .principals
-            .get(&client_id.to_ascii_lowercase())
-            .ok_or(TokenError::UnknownClient)?;
-        if principal.secret.expose() != secret {
-            return Err(TokenError::BadSecret);
-        }
-        let token = random_token();
-        let lifetime = self.config.token_lifetime_secs;
-        self.tokens.insert(
-            token.clone(),
-            IssuedToken {
-                client_id: principal.client_id.clone(),
-                audience,
-                resource: resource.to_string(),
-                expires_at: now + Duration::seconds(lifetime),
-            },
-        );
-        Ok((token, lifetime))
-    }
-
-    /// The token's grant, if it is one of ours, unexpired and for `audience`.
-    pub fn bearer(
-        &self,
-        token: &str,
-        audience: Audience,
-        now: DateTime<Utc>,
-    ) -> Result<&IssuedToken, BearerError> {
-        let issued = self.tokens.get(token).ok_or(BearerError::Unknown)?;
-        if issued.expires_at <= now {
-            return Err(BearerError::Expired(issued.expires_at));
-        }
-        if issued.audience != audience {
-            return Err(BearerError::WrongAudience(issued.resource.clone()));
-        }
-        Ok(issued)
     }
 }
 

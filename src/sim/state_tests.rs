@@ -9,7 +9,7 @@ fn world(polls: u32) -> (World, SimIdentity) {
         lro_polls: polls,
         ..SimConfig::default()
     };
-    (World::new(&identity, config), identity)
+    (World::new(&identity, config, [7; 32]), identity)
 }
 
 fn tags(pairs: &[(&str, &str)]) -> Map<String, Value> {
@@ -64,8 +64,39 @@ fn tokens_need_the_right_secret_and_audience_and_expire() {
         Err(BearerError::Expired(_))
     ));
     w.settle(later + Duration::hours(2));
+    assert!(w.tokens.is_empty(), "long-expired tokens are forgotten");
+}
+
+#[test]
+fn tokens_survive_a_restart_with_the_same_key_only() {
+    let (mut w, id) = world(1);
+    let now = Utc::now();
+    let (token, _) = w
+        .issue_token(
+            &id.client_id,
+            id.client_secret.expose(),
+            Audience::Arm,
+            "r",
+            now,
+        )
+        .unwrap();
+    let restarted = World::new(&id, SimConfig::default(), [7; 32]);
+    let issued = restarted.bearer(&token, Audience::Arm, now).unwrap();
+    assert_eq!(issued.client_id, id.client_id);
+    assert_eq!(issued.resource, "r");
+    let other_ca = World::new(&id, SimConfig::default(), [8; 32]);
     assert_eq!(
-        w.bearer(&token, Audience::Arm, later).unwrap_err(),
+        other_ca.bearer(&token, Audience::Arm, now).unwrap_err(),
+        BearerError::Unknown
+    );
+    let (body, _) = token.split_once('.').unwrap();
+    let forged = format!("{body}.AAAA");
+    assert_eq!(
+        restarted.bearer(&forged, Audience::Arm, now).unwrap_err(),
+        BearerError::Unknown
+    );
+    assert_eq!(
+        restarted.bearer("opaque", Audience::Arm, now).unwrap_err(),
         BearerError::Unknown
     );
 }

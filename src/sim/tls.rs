@@ -45,6 +45,17 @@ pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
 }
 
+impl Ca {
+    /// A key for signing tokens, derived from the CA's private key: stable while the CA is.
+    pub fn token_key(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"haymaker-sim token key\0");
+        h.update(self.issuer.key().serialize_der());
+        h.finalize().into()
+    }
+}
+
 fn cert_error(e: rcgen::Error) -> SimError {
     SimError::Certificate(e.to_string())
 }
