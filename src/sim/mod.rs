@@ -11,6 +11,7 @@
 //! | [`discovery`] | OpenID configuration and ARM's cloud metadata (`/metadata/endpoints`) |
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
+//! | [`filter`] | ARM's `$filter` on tags |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
 //! | [`client`] | a client-credentials [`AccessTokens`](crate::azure::AccessTokens) for any v2 authority |
 //!
@@ -24,6 +25,7 @@ pub mod catalog;
 pub mod client;
 pub mod discovery;
 pub mod env;
+pub mod filter;
 pub mod groups;
 pub mod resources;
 pub mod state;
