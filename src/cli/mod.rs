@@ -2,6 +2,7 @@
 
 mod scenarios;
 pub mod settings;
+mod sim;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -65,6 +66,11 @@ enum Command {
         #[arg(long)]
         duration_hours: Option<f64>,
     },
+    /// Serve an in-memory Azure (Entra tokens, ARM) over HTTPS on 127.0.0.1 for local runs and tests.
+    ///
+    /// Prints `simulator listening on https://127.0.0.1:PORT` once ready and stops on SIGTERM or
+    /// Ctrl-C. `--print-env` prints the settings (AZURE_*, HAYMAKER_*) that point haymaker at it.
+    Sim(sim::SimArgs),
     /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
     Settings {
         /// Print `local.settings.example.json` instead of the table.
@@ -81,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Package { out, binary } => package(out, binary),
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
+        Command::Sim(args) => sim::run(args),
         Command::Start {
             size,
             duration_hours,

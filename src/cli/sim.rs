@@ -1,0 +1,112 @@
+//! `haymaker sim`: run the simulator, or print the settings that point haymaker at it.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::LogFormat;
+use crate::sim::{env, tls, SimOptions, SimServer, DEFAULT_PORT};
+use crate::telemetry;
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1; 0 picks a free one (printed on start).
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Print `export NAME=value` lines for the settings that point haymaker at this simulator
+    /// (creating its CA if needed) and exit. The same port gives the same output.
+    #[arg(long)]
+    print_env: bool,
+    /// Where the simulator keeps its CA [default: .haymaker/sim/<port>].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(args: SimArgs) -> ExitCode {
+    if args.print_env {
+        return print_env(args.port, args.data_dir);
+    }
+    let filter = std::env::var(crate::config::catalog::RUST_LOG).unwrap_or_else(|_| "info".into());
+    telemetry::init(LogFormat::Auto, &filter);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+fn print_env(port: u16, data_dir: Option<PathBuf>) -> ExitCode {
+    if port == 0 {
+        eprintln!(
+            "error: --print-env needs a fixed --port (0 would name a port nothing listens on)"
+        );
+        return ExitCode::from(2);
+    }
+    let dir = data_dir.unwrap_or_else(|| env::default_data_dir(port));
+    let ca = match tls::ensure_ca(&dir, port) {
+        Ok(ca) => ca,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let identity = env::SimIdentity::for_port(port);
+    let text = env::render_exports(&env::env_vars(&identity, &ca.cert_file));
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
+async fn serve(args: SimArgs) -> ExitCode {
+    let options = SimOptions {
+        port: args.port,
+        data_dir: args.data_dir,
+        ..SimOptions::default()
+    };
+    let server = match SimServer::start(options).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("simulator listening on {}", server.base_url());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "CA: {}\nsettings: haymaker sim --port {} --print-env{}",
+        server.ca_file.display(),
+        server.port,
+        if args.port == 0 {
+            " (with this port and --data-dir of this run)"
+        } else {
+            ""
+        }
+    );
+    shutdown_signal().await;
+    server.stop().await;
+    tracing::info!("simulator stopped");
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received; stopping the simulator"),
+        _ = terminate => tracing::info!("SIGTERM received; stopping the simulator"),
+    }
+}

@@ -1,0 +1,302 @@
+//! The simulated world, in memory behind one `Mutex`: the tenant, its principals and the tokens
+//! issued to them, subscriptions, resource groups, generic resources by id, and long-running
+//! operations. Every decision about Azure's behaviour is made on [`World`], as plain methods that
+//! return the answer or a [`Failure`] (status, code, message): tokens here, groups and operations in
+//! [`super::groups`], generic resources in [`super::resources`], token issuance in [`super::tokens`];
+//! the HTTP modules only translate.
+//! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside.
+//!
+//! Keys are lower case where Azure compares case-insensitively (subscription ids, group names,
+//! resource ids); the values keep the case they were created with.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+
+use super::env::SimIdentity;
+use crate::config::Secret;
+
+/// Behaviour knobs.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Polls of a long-running operation answered "still running" before it completes.
+    pub lro_polls: u32,
+    /// `Retry-After` (seconds) on accepted operations and their polls; the Azure CLI waits 30 s
+    /// between polls when it is absent.
+    pub retry_after_secs: u64,
+    /// Lifetime of issued tokens, in seconds (Entra answers 3599).
+    pub token_lifetime_secs: i64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            lro_polls: 1,
+            retry_after_secs: 1,
+            token_lifetime_secs: 3599,
+        }
+    }
+}
+
+/// An error answer: HTTP status, service error code, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn subscription_not_found(id: &str) -> Self {
+        Self::new(
+            404,
+            "SubscriptionNotFound",
+            format!("The subscription '{id}' could not be found."),
+        )
+    }
+
+    pub fn group_not_found(name: &str) -> Self {
+        Self::new(
+            404,
+            "ResourceGroupNotFound",
+            format!("Resource group '{name}' could not be found."),
+        )
+    }
+
+    pub fn group_being_deleted(name: &str) -> Self {
+        Self::new(
+            409,
+            "ResourceGroupBeingDeleted",
+            format!(
+                "The resource group '{name}' is in deprovisioning state and cannot perform this operation."
+            ),
+        )
+    }
+}
+
+/// Which service a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    Arm,
+    Graph,
+    KeyVault,
+}
+
+/// An app registration with a client secret.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub client_id: String,
+    pub secret: Secret,
+    pub object_id: String,
+    pub display_name: String,
+}
+
+/// A token handed out by the token endpoint. The token itself is the map key and is never logged.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub client_id: String,
+    pub audience: Audience,
+    /// The resource as requested (the scope without `/.default`).
+    pub resource: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerError {
+    Unknown,
+    Expired(DateTime<Utc>),
+    WrongAudience(String),
+}
+
+/// Why the token endpoint refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    UnknownClient,
+    BadSecret,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: String,
+    pub display_name: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisioningState {
+    Succeeded,
+    Deleting,
+}
+
+impl ProvisioningState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProvisioningState::Succeeded => "Succeeded",
+            ProvisioningState::Deleting => "Deleting",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceGroup {
+    /// Lower-case subscription id.
+    pub subscription: String,
+    pub name: String,
+    pub location: String,
+    pub tags: Map<String, Value>,
+    pub managed_by: Option<String>,
+    pub state: ProvisioningState,
+}
+
+impl ResourceGroup {
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            self.subscription, self.name
+        )
+    }
+}
+
+/// A resource of any `Namespace/type`, stored as the representation GET returns.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Canonical id (the case of its first PUT).
+    pub id: String,
+    /// `Namespace/type[/childType…]`.
+    pub resource_type: String,
+    /// The api-version of the last PUT.
+    pub api_version: String,
+    pub body: Value,
+}
+
+/// What a long-running operation does when it completes.
+#[derive(Debug, Clone)]
+pub enum OperationKind {
+    /// Removes the group and everything in it.
+    DeleteResourceGroup { group: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationStatus {
+    InProgress,
+    Succeeded,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    /// Lower-case subscription id the operation belongs to.
+    pub subscription: String,
+    pub kind: OperationKind,
+    pub polls_left: u32,
+    pub status: OperationStatus,
+}
+
+/// The whole simulated cloud.
+pub struct World {
+    pub config: SimConfig,
+    pub tenant_id: String,
+    /// By lower-case client id.
+    pub principals: BTreeMap<String, Principal>,
+    pub tokens: HashMap<String, IssuedToken>,
+    /// Signs tokens so that those issued before a restart (and cached by clients) stay valid.
+    pub(super) token_key: [u8; 32],
+    /// By lower-case id.
+    pub subscriptions: BTreeMap<String, Subscription>,
+    /// By (lower-case subscription id, lower-case name).
+    pub groups: BTreeMap<(String, String), ResourceGroup>,
+    /// By lower-case id.
+    pub resources: BTreeMap<String, Resource>,
+    pub operations: HashMap<String, Operation>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("tenant_id", &self.tenant_id)
+            .field("subscriptions", &self.subscriptions.len())
+            .field("groups", &self.groups.len())
+            .field("resources", &self.resources.len())
+            .field("operations", &self.operations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `East US` → `eastus`, as ARM normalises locations.
+pub fn normalize_location(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// A random opaque string (tokens, operation ids).
+pub fn random_token() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl World {
+    /// `token_key`: the key tokens are signed with; the same key accepts tokens of earlier runs.
+    pub fn new(identity: &SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
+        let mut principals = BTreeMap::new();
+        principals.insert(
+            identity.client_id.to_ascii_lowercase(),
+            Principal {
+                client_id: identity.client_id.clone(),
+                secret: identity.client_secret.clone(),
+                object_id: identity.principal_object_id.clone(),
+                display_name: "haymaker-orchestrator".into(),
+            },
+        );
+        let subscriptions = identity
+            .subscriptions
+            .iter()
+            .map(|s| {
+                (
+                    s.id.to_ascii_lowercase(),
+                    Subscription {
+                        id: s.id.to_ascii_lowercase(),
+                        display_name: s.display_name.clone(),
+                        state: "Enabled".into(),
+                    },
+                )
+            })
+            .collect();
+        Self {
+            config,
+            tenant_id: identity.tenant_id.clone(),
+            principals,
+            tokens: HashMap::new(),
+            token_key,
+            subscriptions,
+            groups: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            operations: HashMap::new(),
+        }
+    }
+
+    /// Housekeeping before each request: forget tokens long expired.
+    pub fn settle(&mut self, now: DateTime<Utc>) {
+        let horizon = now - Duration::hours(1);
+        self.tokens.retain(|_, t| t.expires_at > horizon);
+    }
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
