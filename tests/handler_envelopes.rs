@@ -58,12 +58,16 @@ async fn timer_vectors_decode_schedule_status_or_its_absence() {
         let function = method_name(&text);
         let answer = post_envelope(&router, &function, &text).await;
         assert_eq!(answer.status, StatusCode::OK, "{file}");
-        let expected = if function == "ScheduledRun" {
-            "started"
+        // ScheduledRun starts a run; Tick then finds it active (or, if it came first, nothing).
+        let expected: &[&str] = if function == "ScheduledRun" {
+            &["started"]
         } else {
-            "accepted"
+            &["idle", "compacted"]
         };
-        assert_eq!(answer.body["ReturnValue"]["outcome"], expected, "{file}");
+        let outcome = answer.body["ReturnValue"]["outcome"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(expected.contains(&outcome), "{file}: {outcome}");
     }
 }
 

@@ -1,8 +1,8 @@
 //! The `apply` half of each envelope function.
 //!
-//! Status: `ScheduledRun` starts runs and `AgentEvents` archives agents' events. `Tick` and `Work`
-//! validate their input, log, and answer success: advancing runs and executing work units
-//! (orchestrator issue) are not wired in yet, and nothing here claims to do them.
+//! Status: `ScheduledRun` starts runs, `AgentEvents` archives agents' events and `Tick` compacts the
+//! active run's ledger. `Work` validates its input, logs, and answers success: advancing runs and
+//! executing work units (orchestrator issue) are not wired in yet, and nothing here claims to do them.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -56,12 +56,30 @@ fn store_failure(what: &str, e: StoreError) -> TriggerError {
 }
 
 /// `Tick`: the every-minute timer.
+/// Today it folds the active run's new events into its resource ledger; advancing the run's phases
+/// arrives with the orchestrator.
 pub async fn tick(
-    _state: &AppState,
+    state: &AppState,
     timer: TimerInvocation,
 ) -> Result<InvocationResponse, TriggerError> {
     tracing::debug!(past_due = timer.is_past_due, "tick received");
-    Ok(InvocationResponse::new().returning(json!({"outcome": "accepted"})))
+    let now = timer.utc_now.unwrap_or_else(chrono::Utc::now);
+    let status = run::read_status(&state.store, now)
+        .await
+        .map_err(|e| store_failure("reading the status", e))?;
+    let Some(run_id) = status.active_run() else {
+        return Ok(InvocationResponse::new().returning(json!({"outcome": "idle"})));
+    };
+    crate::telemetry::record_run_id(&run_id);
+    let ledger = events::compact(&state.store, run_id, now)
+        .await
+        .map_err(|e| store_failure("compacting the resource ledger", e))?;
+    Ok(InvocationResponse::new().returning(json!({
+        "outcome": "compacted",
+        "run_id": run_id,
+        "resources": ledger.resources.len(),
+        "events": ledger.applied.len(),
+    })))
 }
 
 /// The shape every `Work` queue message has.
