@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use haymaker::azure::lro::{self, LroOptions};
-use haymaker::azure::{
-    ApiRequest, AzureError, HttpTransport, Pipeline, PipelineOptions, RetryOptions, Service,
-};
-use haymaker::sim::client::ClientSecretTokens;
+use haymaker::azure::{ApiRequest, AzureError, Pipeline, RetryOptions, Service};
 use haymaker::sim::{SimConfig, SimOptions, SimServer};
 use serde_json::{json, Value};
 
@@ -89,29 +85,23 @@ impl TestSim {
         body["access_token"].as_str().unwrap().to_string()
     }
 
-    /// haymaker's pipeline over `HttpTransport` trusting the CA, with tokens from the sim.
+    /// haymaker's own pipeline, built from the settings the simulator prints: azure_identity's
+    /// client-secret credential and `HttpTransport`, both trusting the simulator's CA.
     fn pipeline(&self) -> Pipeline {
-        let id = self.server.identity();
-        let ca = self.server.ca_file.as_path();
-        let tokens = ClientSecretTokens::new(
-            &url::Url::parse(&self.base()).unwrap(),
-            &id.tenant_id,
-            &id.client_id,
-            id.client_secret.clone(),
-            Some(ca),
-        )
+        let vars = self.server.env_vars();
+        let settings = haymaker::config::Settings::from_lookup(&|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
         .unwrap();
-        let transport = HttpTransport::new(Some(ca), Duration::from_secs(30)).unwrap();
-        let options = PipelineOptions {
-            arm_endpoint: url::Url::parse(&self.base()).unwrap(),
-            graph_endpoint: url::Url::parse(&format!("{}/graph/", self.base())).unwrap(),
-            retry: RetryOptions {
-                max_retries: 0,
-                ..RetryOptions::default()
-            },
-            ..PipelineOptions::default()
+        let mut connection =
+            haymaker::azure::identity::AzureConnection::from_settings(&settings).unwrap();
+        connection.options.retry = RetryOptions {
+            max_retries: 0,
+            ..RetryOptions::default()
         };
-        Pipeline::new(Arc::new(transport), Arc::new(tokens), options)
+        connection.pipeline()
     }
 
     async fn stop(self) {
@@ -645,26 +635,12 @@ async fn print_env_is_stable_and_points_at_the_running_simulator() {
         sim.server.ca_file.to_str().unwrap()
     );
 
-    // The printed settings are enough to get a token and list subscriptions.
-    let tokens = ClientSecretTokens::new(
-        &url::Url::parse(vars["AZURE_AUTHORITY_HOST"]).unwrap(),
-        vars["AZURE_TENANT_ID"],
-        vars["AZURE_CLIENT_ID"],
-        haymaker::config::Secret::new(vars["AZURE_CLIENT_SECRET"]),
-        Some(std::path::Path::new(vars["HAYMAKER_EXTRA_CA_FILE"])),
-    )
-    .unwrap();
-    let transport = HttpTransport::new(
-        Some(std::path::Path::new(vars["HAYMAKER_EXTRA_CA_FILE"])),
-        Duration::from_secs(30),
-    )
-    .unwrap();
-    let options = PipelineOptions {
-        arm_endpoint: url::Url::parse(vars["HAYMAKER_ARM_ENDPOINT"]).unwrap(),
-        graph_endpoint: url::Url::parse(vars["HAYMAKER_GRAPH_ENDPOINT"]).unwrap(),
-        ..PipelineOptions::default()
-    };
-    let pipeline = Pipeline::new(Arc::new(transport), Arc::new(tokens), options);
+    // The printed settings are enough for haymaker's own credential (azure_identity's client-secret
+    // credential over the simulator's CA) to get a token and list subscriptions.
+    let settings =
+        haymaker::config::Settings::from_lookup(&|name| vars.get(name).map(|v| v.to_string()))
+            .unwrap();
+    let pipeline = haymaker::azure::identity::pipeline_from_settings(&settings).unwrap();
     let mut url = url::Url::parse(vars["HAYMAKER_ARM_ENDPOINT"]).unwrap();
     url.set_path("/subscriptions");
     url.set_query(Some("api-version=2022-12-01"));

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::AzureError;
 use super::lro::{self, LroOptions};
-use super::pipeline::{ApiRequest, Pipeline};
+use super::pipeline::{ApiRequest, Pipeline, Service};
 
 /// Declares an enum over a service's string values: known values get variants, anything else is
 /// kept in `Other` (ARM enums are "modelAsString": new values appear without a new api-version).
@@ -145,6 +145,16 @@ pub(crate) fn found<T>(result: Result<T, AzureError>) -> Result<Option<T>, Azure
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// GETs an ARM document; `None` when it does not exist (404).
+pub(crate) async fn get_optional<T: serde::de::DeserializeOwned>(
+    pipeline: &Pipeline,
+    url: url::Url,
+) -> Result<Option<T>, AzureError> {
+    found(pipeline.send(&ApiRequest::get(Service::Arm, url)).await)?
+        .map(|r| r.json())
+        .transpose()
 }
 
 /// Sends a DELETE and waits for its long-running operation. A 404 or 204 first answer is

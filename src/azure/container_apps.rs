@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::arm::{self, decode_items, delete_and_wait, encode_error, found, null_default};
+use super::arm::{self, decode_items, delete_and_wait, encode_error, get_optional, null_default};
 use super::arm::{string_enum, DeleteOutcome, ResourceId};
 use super::error::AzureError;
 use super::lro::{get_all_pages, send_and_wait, LroOptions};
@@ -240,13 +240,7 @@ impl ContainerAppsClient {
         name: &str,
     ) -> Result<Option<ContainerApp>, AzureError> {
         let url = self.url(subscription, resource_group, &["containerApps", name])?;
-        found(
-            self.pipeline
-                .send(&ApiRequest::get(Service::Arm, url))
-                .await,
-        )?
-        .map(|r| r.json())
-        .transpose()
+        get_optional(&self.pipeline, url).await
     }
 
     /// Deletes a container app and waits; not there = [`DeleteOutcome::AlreadyGone`].
@@ -284,13 +278,7 @@ impl ContainerAppsClient {
         name: &str,
     ) -> Result<Option<ManagedEnvironment>, AzureError> {
         let url = self.url(subscription, resource_group, &["managedEnvironments", name])?;
-        found(
-            self.pipeline
-                .send(&ApiRequest::get(Service::Arm, url))
-                .await,
-        )?
-        .map(|r| r.json())
-        .transpose()
+        get_optional(&self.pipeline, url).await
     }
 
     /// Reads a managed environment by its resource id (as in an app's `environmentId`).

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::arm::{
-    self, decode_items, delete_and_wait, encode_error, found, null_default, pick_api_version,
-    string_enum, DeleteOutcome, ProvisioningState, ResourceId,
+    self, decode_items, delete_and_wait, encode_error, get_optional, null_default,
+    pick_api_version, string_enum, DeleteOutcome, ProvisioningState, ResourceId,
 };
 use super::error::AzureError;
 use super::lro::{get_all_pages, LroOptions};
@@ -204,13 +204,7 @@ impl ArmClient {
         name: &str,
     ) -> Result<Option<ResourceGroup>, AzureError> {
         let url = self.group_url(subscription, name, &[])?;
-        found(
-            self.pipeline
-                .send(&ApiRequest::get(Service::Arm, url))
-                .await,
-        )?
-        .map(|r| r.json())
-        .transpose()
+        get_optional(&self.pipeline, url).await
     }
 
     /// Deletes a resource group and everything in it, waiting for the operation (202 + `Location`).
@@ -359,13 +353,7 @@ impl ArmClient {
         id: &str,
     ) -> Result<Option<GenericResource>, AzureError> {
         let url = self.by_id_url(id).await?;
-        found(
-            self.pipeline
-                .send(&ApiRequest::get(Service::Arm, url))
-                .await,
-        )?
-        .map(|r| r.json())
-        .transpose()
+        get_optional(&self.pipeline, url).await
     }
 
     /// Deletes any resource by id and waits for the operation. Not there = [`DeleteOutcome::AlreadyGone`];

@@ -84,29 +84,8 @@ async fn serve(args: SimArgs) -> ExitCode {
             ""
         }
     );
-    shutdown_signal().await;
+    crate::handler::shutdown_signal().await;
     server.stop().await;
     tracing::info!("simulator stopped");
     ExitCode::SUCCESS
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("Ctrl-C received; stopping the simulator"),
-        _ = terminate => tracing::info!("SIGTERM received; stopping the simulator"),
-    }
 }

@@ -26,7 +26,7 @@ use crate::telemetry;
 
 pub use error::{InvocationError, TriggerError};
 pub use functions::FunctionName;
-pub use server::{serve, ServeOptions};
+pub use server::{serve, shutdown_signal, ServeOptions};
 
 /// Largest request body accepted (an envelope holds at most one Service Bus batch).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

@@ -36,7 +36,8 @@ pub async fn serve(state: AppState, options: ServeOptions) -> std::io::Result<()
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM (what the Functions host and Container Apps send).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -52,7 +53,7 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = ctrl_c => tracing::info!("Ctrl-C received; shutting down"),
-        _ = terminate => tracing::info!("SIGTERM received; shutting down"),
+        _ = ctrl_c => tracing::info!("Ctrl-C received; stopping"),
+        _ = terminate => tracing::info!("SIGTERM received; stopping"),
     }
 }

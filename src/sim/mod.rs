@@ -13,7 +13,6 @@
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
-//! | [`client`] | a client-credentials [`AccessTokens`](crate::azure::AccessTokens) for any v2 authority |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
 //! segments case-insensitively and clients (the Azure CLI among them) send `resourcegroups` and
@@ -22,7 +21,6 @@
 pub mod arm;
 pub mod auth;
 pub mod catalog;
-pub mod client;
 pub mod discovery;
 pub mod env;
 pub mod filter;
