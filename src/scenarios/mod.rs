@@ -2,6 +2,7 @@
 //! directory), and the selection every run uses.
 
 mod library;
+mod metadata;
 mod parse;
 mod select;
 pub mod shell;

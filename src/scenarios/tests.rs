@@ -1,4 +1,4 @@
-use super::parse::is_resource_type;
+use super::metadata::is_resource_type;
 use super::*;
 
 const NAME: &str = "networking-07-test-vnet.md";
