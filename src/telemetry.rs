@@ -103,15 +103,3 @@ fn is_safe_id(v: &str) -> bool {
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
-
-/// Renders an error and its sources on one line, for logs.
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
-}

@@ -125,6 +125,17 @@ async fn enveloped_http_requests_reach_the_api() {
     assert_eq!(res["statusCode"], 200, "{res}");
     let inner: Value = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
     assert_eq!(inner["status"], "healthy");
+
+    // An error inside is filed under the invocation's own trace id.
+    let missing = text.replace("/api/v1/status", "/api/v1/nothing");
+    let answer = post_envelope(&router, "Api", &missing).await;
+    let res = &answer.body["Outputs"]["res"];
+    assert_eq!(res["statusCode"], 404, "{res}");
+    let inner: Value = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        inner["error"]["trace_id"],
+        "5d3c2b1a-0000-4000-8000-000000000001"
+    );
 }
 
 #[tokio::test]

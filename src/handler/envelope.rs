@@ -59,15 +59,6 @@ impl MessageBody {
             MessageBody::Bytes(b) => serde_json::from_slice(b).map_err(|e| e.to_string()),
         }
     }
-
-    /// A short description for logs (never the body itself, which may be large).
-    pub fn describe(&self) -> String {
-        match self {
-            MessageBody::Json(_) => "json".into(),
-            MessageBody::Text(t) => format!("text ({} bytes)", t.len()),
-            MessageBody::Bytes(b) => format!("bytes ({} bytes)", b.len()),
-        }
-    }
 }
 
 impl Envelope {

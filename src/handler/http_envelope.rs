@@ -65,7 +65,8 @@ pub async fn invoke(
     let request = builder
         .body(body)
         .map_err(|e| bad(format!("cannot rebuild the request: {e}")))?;
-    let response = super::http_routes(state.clone())
+    let response = super::http_routes()
+        .with_state(state.clone())
         .oneshot(request)
         .await
         .unwrap_or_else(|never| match never {});

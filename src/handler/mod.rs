@@ -56,25 +56,20 @@ impl AppState {
 
 /// The whole router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(root))
-        .nest("/api/v1", api::router())
+    http_routes()
         .route("/{function}", post(invoke_function))
-        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(telemetry::invocation_span))
         .with_state(state)
 }
 
-/// Only the HTTP routes (what an enveloped HTTP request may reach).
-fn http_routes(state: AppState) -> Router {
+/// The HTTP routes: what a forwarded request, or an HTTP request that arrives as an envelope, may
+/// reach. (The envelope's own invocation span and body limit already surround the latter.)
+fn http_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
         .nest("/api/v1", api::router())
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(telemetry::invocation_span))
-        .with_state(state)
 }
 
 /// `POST /{FunctionName}`: decode the envelope, dispatch, answer.
