@@ -58,13 +58,13 @@ fn request_from(body: &[u8], state: &AppState) -> Result<RunRequest, ApiError> {
     let duration_hours = parsed
         .duration_hours
         .unwrap_or(state.settings.run_duration_hours);
-    if !(duration_hours > 0.0 && duration_hours <= 72.0) {
-        return Err(invalid(
+    run::check_duration_hours(duration_hours).map_err(|e| {
+        invalid(
             "duration_hours",
-            format!("duration_hours {duration_hours} is out of range; use 0 < hours <= 72"),
+            format!("duration_hours {e}"),
             json!(duration_hours),
-        ));
-    }
+        )
+    })?;
     Ok(RunRequest {
         size,
         duration_hours,

@@ -182,11 +182,8 @@ fn start(size: Option<crate::scenarios::Size>, duration_hours: Option<f64>) -> E
         duration_hours: duration_hours.unwrap_or(settings.run_duration_hours),
         trigger: StartTrigger::Cli,
     };
-    if !(request.duration_hours > 0.0 && request.duration_hours <= 72.0) {
-        eprintln!(
-            "error: --duration-hours {} is out of range; use 0 < hours <= 72",
-            request.duration_hours
-        );
+    if let Err(e) = crate::run::check_duration_hours(request.duration_hours) {
+        eprintln!("error: --duration-hours {e}");
         return ExitCode::from(2);
     }
     let state = match AppState::new(settings) {

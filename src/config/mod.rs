@@ -221,11 +221,8 @@ impl Settings {
         let run_duration_hours = r
             .parse::<f64>(HAYMAKER_RUN_DURATION_HOURS, "a number of hours")
             .unwrap_or(8.0);
-        if !(run_duration_hours > 0.0 && run_duration_hours <= 72.0) {
-            r.problem(
-                HAYMAKER_RUN_DURATION_HOURS,
-                format!("{run_duration_hours} is out of range; use 0 < hours <= 72"),
-            );
+        if let Err(e) = crate::run::check_duration_hours(run_duration_hours) {
+            r.problem(HAYMAKER_RUN_DURATION_HOURS, e);
         }
         let mut target_subscriptions = Vec::new();
         for raw in r.list(HAYMAKER_TARGET_SUBSCRIPTIONS) {

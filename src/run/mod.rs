@@ -14,7 +14,10 @@ use uuid::Uuid;
 use crate::store::{BlobKey, Container, StoreError};
 
 pub use schedule::next_scheduled_run;
-pub use start::{decide_start, start_run, RunRequest, StartOutcome, StartTrigger};
+pub use start::{
+    check_duration_hours, decide_start, start_run, RunRequest, StartOutcome, StartTrigger,
+    MAX_RUN_HOURS,
+};
 
 /// Where a run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

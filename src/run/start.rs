@@ -36,6 +36,20 @@ pub enum StartOutcome {
     AlreadyActive { run_id: Uuid },
 }
 
+/// The longest run allowed, in hours.
+pub const MAX_RUN_HOURS: f64 = 72.0;
+
+/// Checks a run length (setting, API body or CLI flag); the error states the allowed range.
+pub fn check_duration_hours(hours: f64) -> Result<f64, String> {
+    if hours > 0.0 && hours <= MAX_RUN_HOURS {
+        Ok(hours)
+    } else {
+        Err(format!(
+            "{hours} is out of range; use 0 < hours <= {MAX_RUN_HOURS}"
+        ))
+    }
+}
+
 fn end_time(now: DateTime<Utc>, hours: f64) -> DateTime<Utc> {
     now + Duration::milliseconds((hours * 3_600_000.0).round() as i64)
 }
