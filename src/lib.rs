@@ -13,6 +13,7 @@
 //! | [`run`] | the run's documents and the pure decisions over them (today: start, status) |
 //! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
 //! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
+//! | [`events`] | agent events on Service Bus: [`events::bus`] publishes to the topic and live-tails a subscription |
 //! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |
 //! | [`scenarios`] | scenario documents: parser and validator, the embedded library, selection |
 //! | [`package`] | `haymaker package`: the zip a Function App is deployed from |

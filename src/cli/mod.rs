@@ -1,5 +1,6 @@
 //! The `haymaker` command line: thin commands over the library.
 
+mod logs;
 mod scenarios;
 pub mod settings;
 mod sim;
@@ -71,6 +72,22 @@ enum Command {
     /// Prints `simulator listening on https://127.0.0.1:PORT` once ready and stops on SIGTERM or
     /// Ctrl-C. `--print-env` prints the settings (AZURE_*, HAYMAKER_*) that point haymaker at it.
     Sim(sim::SimArgs),
+    /// Show a run's events. Today only --live: follow them on the Service Bus topic as they arrive.
+    ///
+    /// Reads the subscription HAYMAKER_EVENTS_TAIL_SUBSCRIPTION of HAYMAKER_EVENTS_TOPIC and prints
+    /// one line per event of the run (time, event type, scenario, message or resource) until Ctrl-C.
+    /// The archived view (without --live) arrives with event ingestion.
+    Logs {
+        /// The run whose events to show.
+        #[arg(long = "run", value_name = "ID")]
+        run_id: String,
+        /// Follow the topic as events arrive (required for now).
+        #[arg(long)]
+        live: bool,
+        /// Stop after this many events.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
     Settings {
         /// Print `local.settings.example.json` instead of the table.
@@ -88,6 +105,11 @@ pub fn main() -> ExitCode {
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
         Command::Sim(args) => sim::run(args),
+        Command::Logs {
+            run_id,
+            live,
+            count,
+        } => logs::run(run_id, live, count),
         Command::Start {
             size,
             duration_hours,

@@ -61,6 +61,7 @@ pub const SERVICE_BUS_CONNECTION: &str = "ServiceBusConnection";
 pub const SERVICE_BUS_NAMESPACE: &str = "ServiceBusConnection__fullyQualifiedNamespace";
 pub const HAYMAKER_EVENTS_TOPIC: &str = "HAYMAKER_EVENTS_TOPIC";
 pub const HAYMAKER_EVENTS_SUBSCRIPTION: &str = "HAYMAKER_EVENTS_SUBSCRIPTION";
+pub const HAYMAKER_EVENTS_TAIL_SUBSCRIPTION: &str = "HAYMAKER_EVENTS_TAIL_SUBSCRIPTION";
 pub const HAYMAKER_API_KEY: &str = "HAYMAKER_API_KEY";
 pub const HAYMAKER_LOG_FORMAT: &str = "HAYMAKER_LOG_FORMAT";
 pub const RUST_LOG: &str = "RUST_LOG";
@@ -157,6 +158,9 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(HAYMAKER_EVENTS_SUBSCRIPTION, Some("orchestrator"), false,
       "Subscription of that topic the `AgentEvents` function reads.",
       "orchestrator"),
+    s(HAYMAKER_EVENTS_TAIL_SUBSCRIPTION, Some("cli-tail"), false,
+      "Subscription of that topic `haymaker logs --live` reads (and completes), separate from the orchestrator's.",
+      "cli-tail"),
     s(HAYMAKER_API_KEY, None, true,
       "When set and `haymaker serve` runs without the Functions host, the API requires header `X-API-Key`.",
       ""),

@@ -78,6 +78,8 @@ pub struct ServiceBusSettings {
     pub namespace: Option<String>,
     pub topic: String,
     pub subscription: String,
+    /// The subscription `haymaker logs --live` reads.
+    pub tail_subscription: String,
 }
 
 /// Everything haymaker reads from its environment.
@@ -277,6 +279,7 @@ impl Settings {
             namespace: r.raw(SERVICE_BUS_NAMESPACE),
             topic: r.raw(HAYMAKER_EVENTS_TOPIC).unwrap_or_default(),
             subscription: r.raw(HAYMAKER_EVENTS_SUBSCRIPTION).unwrap_or_default(),
+            tail_subscription: r.raw(HAYMAKER_EVENTS_TAIL_SUBSCRIPTION).unwrap_or_default(),
         };
         let log_format = r
             .parse::<LogFormat>(HAYMAKER_LOG_FORMAT, "a log format")
