@@ -62,7 +62,7 @@ async fn take(
     seen
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn published_events_arrive_intact_and_the_tail_completes_them_in_order() {
     let broker = Broker::start(11, TOPIC, &["orchestrator", "cli-tail"]).await;
     let publisher = EventPublisher::new(config_for(&broker));
@@ -121,7 +121,7 @@ async fn published_events_arrive_intact_and_the_tail_completes_them_in_order() {
     tail.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_abandoned_message_comes_back_with_one_more_delivery() {
     let broker = Broker::start(12, TOPIC, &["cli-tail"]).await;
     let publisher = EventPublisher::new(config_for(&broker));
@@ -134,7 +134,7 @@ async fn an_abandoned_message_comes_back_with_one_more_delivery() {
     assert_eq!(first[0].delivery_count, 1);
     broker
         .wait_until("cli-tail", "the abandoned message back", WAIT, |q| {
-            q.ready.len() == 1 && q.ready[0].deliveries == 1
+            q.redeliveries == 1 && q.completed.is_empty()
         })
         .await;
     let second = take(&tail, 1, |_| Disposition::Complete).await;
@@ -146,7 +146,7 @@ async fn an_abandoned_message_comes_back_with_one_more_delivery() {
     tail.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_publisher_reconnects_after_the_connection_drops() {
     let broker = Broker::start(13, TOPIC, &["cli-tail"]).await;
     let publisher = EventPublisher::new(config_for(&broker));
@@ -174,7 +174,7 @@ async fn the_publisher_reconnects_after_the_connection_drops() {
     assert_eq!(ids, ["before", "after"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn identity_access_puts_the_entra_token() {
     let broker = Broker::start(14, TOPIC, &["cli-tail"]).await;
     let token = "eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9.sig";
@@ -253,7 +253,7 @@ fn a_wrong_or_missing_setting_is_named() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn no_key_in_any_error_or_debug_output() {
     // Nothing listens on 127.0.0.15: connecting fails.
     let cs = format!("Endpoint=sb://127.0.0.15/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={TEST_KEY};UseDevelopmentEmulator=true");
@@ -278,7 +278,7 @@ async fn no_key_in_any_error_or_debug_output() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn haymaker_logs_live_prints_the_runs_events() {
     let broker = Broker::start(16, TOPIC, &["orchestrator", "cli-tail"]).await;
     let publisher = EventPublisher::new(config_for(&broker));

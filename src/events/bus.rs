@@ -13,7 +13,20 @@
 //!
 //! No error and no `Debug` output carries a key, a signature or a token: errors are rendered through
 //! [`BusConfig`]'s scrubber, and the secret parts of the configuration are [`Secret`]s.
+//!
+//! What the crates underneath (`azservicebus` 0.25 on `fe2o3-amqp` 0.14) make us work around:
+//! - a send retried inside `azservicebus` after its link was lost re-polls a finished future and
+//!   panics, so the publisher's client retries nothing itself: [`EventPublisher`] reconnects and
+//!   sends again on its own, once;
+//! - a connection the namespace closed (Service Bus closes idle ones) is noticed only at the try
+//!   timeout (20 s), so a send on a kept connection gets 5 s before it is repeated on a new one;
+//! - `azservicebus` speaks `azure_core` 0.25, so Entra tokens reach it through [`TokenBridge`];
+//! - `fe2o3-amqp` 0.14 records an unsettled delivery after queueing its transfer, so an outcome
+//!   that arrives within microseconds can be lost on a busy multi-threaded runtime: harmless over
+//!   a network, which is why the in-process broker tests run single-threaded.
 
+#[path = "bus_parse.rs"]
+mod parse;
 #[path = "bus_publish.rs"]
 mod publish;
 #[path = "bus_tail.rs"]
@@ -34,6 +47,7 @@ use crate::config::catalog::{
 };
 use crate::config::{Secret, ServiceBusSettings, SettingProblem, Settings, SettingsError};
 
+use parse::{parse_connection_string, parse_namespace, required_name, scrub_text};
 pub use publish::{EventPublisher, OutgoingEvent};
 pub use tail::{Disposition, LiveTail, TailedMessage};
 pub use token::TokenBridge;
@@ -133,100 +147,6 @@ fn problem(name: &'static str, problem: impl Into<String>) -> SettingsError {
             problem: problem.into(),
         }],
     }
-}
-
-/// The parts of a connection string this module checks. Values of secret parts are never kept here.
-#[derive(Debug, Default)]
-struct ParsedConnectionString {
-    host: Option<String>,
-    entity_path: Option<String>,
-    has_key_name: bool,
-    has_key: bool,
-    has_signature: bool,
-    emulator: bool,
-    secrets: Vec<Secret>,
-}
-
-fn parse_connection_string(raw: &str) -> Result<ParsedConnectionString, String> {
-    let mut parsed = ParsedConnectionString::default();
-    for pair in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((key, value)) = pair.split_once('=') else {
-            return Err("is not a connection string (`Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…`): a part has no `=`".into());
-        };
-        let value = value.trim();
-        match key.trim().to_ascii_lowercase().as_str() {
-            "endpoint" => {
-                let url = url::Url::parse(value).map_err(|_| {
-                    format!("Endpoint `{value}` is not a URL such as sb://<namespace>.servicebus.windows.net/")
-                })?;
-                match url.host_str() {
-                    Some(h) if !h.is_empty() => parsed.host = Some(h.to_string()),
-                    _ => return Err(format!("Endpoint `{value}` has no host name")),
-                }
-            }
-            "entitypath" if !value.is_empty() => parsed.entity_path = Some(value.to_string()),
-            "sharedaccesskeyname" => parsed.has_key_name = !value.is_empty(),
-            "sharedaccesskey" if !value.is_empty() => {
-                parsed.has_key = true;
-                parsed.secrets.push(Secret::new(value));
-            }
-            "sharedaccesssignature" if !value.is_empty() => {
-                parsed.has_signature = true;
-                parsed.secrets.push(Secret::new(value));
-            }
-            "usedevelopmentemulator" => parsed.emulator = value.eq_ignore_ascii_case("true"),
-            _ => {}
-        }
-    }
-    if parsed.host.is_none() {
-        return Err("has no Endpoint=sb://<namespace>.servicebus.windows.net/".into());
-    }
-    match (parsed.has_key_name, parsed.has_key, parsed.has_signature) {
-        (true, true, false) | (false, false, true) => Ok(parsed),
-        (true, false, _) => Err("has SharedAccessKeyName but no SharedAccessKey".into()),
-        (false, true, _) => Err("has SharedAccessKey but no SharedAccessKeyName".into()),
-        (true, true, true) => {
-            Err("has both a shared access key and a SharedAccessSignature; keep one".into())
-        }
-        (false, false, false) => Err(format!(
-            "has no SharedAccessKeyName/SharedAccessKey (or SharedAccessSignature); for identity-based access unset it and set {SERVICE_BUS_NAMESPACE}"
-        )),
-    }
-}
-
-/// `name.servicebus.windows.net`, also given as `sb://name.servicebus.windows.net/`.
-fn parse_namespace(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    let host = match trimmed.split_once("://") {
-        Some((_, rest)) => rest,
-        None => trimmed,
-    }
-    .trim_end_matches('/');
-    let ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if ok {
-        Ok(host.to_ascii_lowercase())
-    } else {
-        Err(format!(
-            "`{trimmed}` is not a namespace host name such as haymaker-sb.servicebus.windows.net"
-        ))
-    }
-}
-
-fn required_name(name: &'static str, value: &str) -> Result<String, SettingsError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(problem(name, "missing; name the Service Bus entity"));
-    }
-    if v.contains(['/', '\\', '?', '#']) || v.chars().any(char::is_whitespace) {
-        return Err(problem(
-            name,
-            format!("`{v}` is not an entity name (no slashes, spaces, `?` or `#`)"),
-        ));
-    }
-    Ok(v.to_string())
 }
 
 impl BusConfig {
@@ -401,29 +321,6 @@ impl BusConfig {
             }),
         }
     }
-}
-
-/// Masks each secret fragment and the value of every `sig=` / `SharedAccessKey=` parameter.
-fn scrub_text(mut text: String, secrets: &[Secret]) -> String {
-    for s in secrets {
-        if !s.expose().is_empty() {
-            text = text.replace(s.expose(), "***");
-        }
-    }
-    for marker in ["sig=", "SharedAccessKey=", "SharedAccessSignature="] {
-        let mut from = 0;
-        while let Some(at) = text[from..].find(marker) {
-            let start = from + at + marker.len();
-            let end = text[start..]
-                .find(|c: char| c == '&' || c == ';' || c == '"' || c.is_whitespace())
-                .map_or(text.len(), |e| start + e);
-            if text[start..end] != *"***" {
-                text.replace_range(start..end, "***");
-            }
-            from = start + 3;
-        }
-    }
-    text
 }
 
 #[cfg(test)]

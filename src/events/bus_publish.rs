@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use azservicebus::amqp::error::TryAddMessageError;
 use azservicebus::{CreateMessageBatchOptions, ServiceBusMessage, ServiceBusSender};
@@ -10,6 +11,10 @@ use fe2o3_amqp_types::primitives::{OrderedMap, SimpleValue};
 use tokio::sync::Mutex;
 
 use super::{BusConfig, BusError, Client, MAX_MESSAGE_ID_LEN};
+
+/// How long a send on a connection kept from an earlier publish may take before the connection
+/// is taken for dead and the send is repeated on a new one.
+const KEPT_LINK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One event to publish: its unique message id, its JSON body and the application properties
 /// (string values) subscriptions may filter on.
@@ -160,11 +165,21 @@ impl EventPublisher {
             Some(link) => link,
             None => guard.insert(self.open().await?),
         };
-        let first = Box::pin(send_batches(link, messages.clone())).await;
+        let attempt = Box::pin(send_batches(link, messages.clone()));
+        let first = if had_link {
+            // The AMQP crate notices a connection the namespace has closed (Service Bus closes
+            // idle ones) only at its try timeout; a kept connection gets less time than that.
+            tokio::time::timeout(KEPT_LINK_TIMEOUT, attempt)
+                .await
+                .unwrap_or(Err(SendFailure::Stale))
+        } else {
+            attempt.await
+        };
         let outcome = match first {
             Ok(()) => return Ok(()),
-            // A connection kept from before may have died since: try once on a fresh one.
-            Err(SendFailure::Transport(_)) if had_link => {
+            // A connection kept from before may have died since: try once on a fresh one (a
+            // message that did arrive is sent twice; its message id tells the copies apart).
+            Err(SendFailure::Transport(_) | SendFailure::Stale) if had_link => {
                 if let Some(old) = guard.take() {
                     close(old).await;
                 }
@@ -185,6 +200,9 @@ impl EventPublisher {
                 message_id,
                 reason: "it is larger than the largest message the topic accepts".into(),
             }),
+            Err(SendFailure::Stale) => {
+                Err(self.send_error(format!("no answer within {}s", KEPT_LINK_TIMEOUT.as_secs())))
+            }
             Err(SendFailure::Invalid(message_id, reason)) => {
                 Err(BusError::InvalidEvent { message_id, reason })
             }
@@ -210,6 +228,8 @@ async fn close(link: Link) {
 
 enum SendFailure {
     Transport(azure_core_sb::Error),
+    /// No answer within [`KEPT_LINK_TIMEOUT`] on a kept connection.
+    Stale,
     TooLarge(String),
     Invalid(String, String),
 }

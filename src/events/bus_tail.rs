@@ -222,7 +222,7 @@ impl LiveTail {
     }
 
     /// Receives until `stop` completes, `handle` returns `None` (stop after this message), or
-    /// receiving fails [`MAX_FAILURES`] times in a row. Returns the number of messages handled.
+    /// receiving fails three times in a row. Returns the number of messages handled.
     pub async fn run<F, S>(&self, mut handle: F, stop: S) -> Result<u64, BusError>
     where
         F: FnMut(&TailedMessage) -> Option<Disposition>,

@@ -301,6 +301,7 @@ async fn settle(
         // Abandoned, or the lock was lost with the link: back, one delivery more.
         _ => {
             stored.deliveries += 1;
+            q.redeliveries += 1;
             q.ready.push_front(stored);
         }
     });

@@ -60,6 +60,8 @@ pub struct Queue {
     pub completed: Vec<Stored>,
     pub dead_lettered: Vec<Stored>,
     pub deferred: Vec<Stored>,
+    /// Messages put back for redelivery (abandoned, or their lock lost with the link).
+    pub redeliveries: u32,
 }
 
 /// A put-token request the broker answered.
