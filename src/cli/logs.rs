@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use crate::config::Settings;
 use crate::events::bus::{BusConfig, BusError, Disposition, LiveTail, TailedMessage};
 
 /// The first of `keys` that `body` has as a string (or a number), else the application property.
@@ -67,12 +66,9 @@ pub fn run(run_id: String, live: bool, count: Option<u64>) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let settings = match Settings::from_env() {
+    let settings = match super::load_settings() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let config = match BusConfig::from_settings(&settings) {
         Ok(c) => c,
@@ -81,15 +77,9 @@ pub fn run(run_id: String, live: bool, count: Option<u64>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::One) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let tail = LiveTail::new(config);
     eprintln!(

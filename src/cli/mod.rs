@@ -117,10 +117,34 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The settings, or exit code 2 after printing every problem.
 fn load_settings() -> Result<Settings, ExitCode> {
     Settings::from_env().map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
+    })
+}
+
+/// How a command runs its async work.
+#[derive(Clone, Copy)]
+enum Threads {
+    /// Servers: a worker per core.
+    Many,
+    /// One-shot commands.
+    One,
+}
+
+/// The async runtime, or a failure exit after saying why.
+fn runtime(threads: Threads) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let built = match threads {
+        Threads::Many => tokio::runtime::Runtime::new(),
+        Threads::One => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    built.map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
     })
 }
 
@@ -134,12 +158,9 @@ fn serve(port: Option<u16>, host: IpAddr) -> ExitCode {
         host,
         port: port.unwrap_or(settings.port),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime(Threads::Many) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let state = match AppState::new(settings) {
         Ok(s) => s,
@@ -215,15 +236,9 @@ fn start(size: Option<crate::scenarios::Size>, duration_hours: Option<f64>) -> E
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(Threads::One) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(crate::run::start_run(
         &state.store,

@@ -28,12 +28,9 @@ pub fn run(args: SimArgs) -> ExitCode {
     }
     let filter = std::env::var(crate::config::catalog::RUST_LOG).unwrap_or_else(|_| "info".into());
     telemetry::init(LogFormat::Auto, &filter);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match super::runtime(super::Threads::Many) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(args))
 }
