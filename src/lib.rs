@@ -10,7 +10,9 @@
 //! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
 //! | [`api`] | the HTTP API under `/api/v1` and its error shape |
 //! | [`events`] | agents' event schema, idempotent ingestion into the archive, the per-run resource ledger |
-//! | [`run`] | the run's documents and the pure decisions over them (today: start, status) |
+//! | [`run`] | the run's documents and the pure decisions over them: start, the run document, the tick plan, work units, names and tags |
+//! | [`orchestrator`] | the I/O that carries the run's decisions out: tick, validation, provisioning, monitoring, cleanup units, reporting |
+//! | [`clock`] | the orchestrator's clock (system, or scaled for the sandbox) |
 //! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
 //! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
 //! | [`events`] | agent events on Service Bus: [`events::bus`] publishes to the topic and live-tails a subscription |
@@ -27,9 +29,11 @@
 pub mod api;
 pub mod azure;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod events;
 pub mod handler;
+pub mod orchestrator;
 pub mod package;
 pub mod run;
 pub mod scenarios;

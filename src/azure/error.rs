@@ -66,6 +66,18 @@ impl AzureError {
     pub fn is_conflict(&self) -> bool {
         self.status() == Some(409)
     }
+
+    /// Whether trying the whole step again later may succeed: no answer, an open circuit, a token
+    /// failure, or 408 / 409 / 429 / 5xx. A 4xx about the request itself, an answer of the wrong
+    /// shape or a failed operation will fail the same way again.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            AzureError::Transport { .. } | AzureError::CircuitOpen { .. } => true,
+            AzureError::Auth { .. } => true,
+            AzureError::Http { status, .. } => matches!(*status, 408 | 409 | 429) || *status >= 500,
+            AzureError::Decode { .. } | AzureError::OperationFailed { .. } => false,
+        }
+    }
 }
 
 /// Reads `{"error":{"code","message"}}` (ARM, Graph, Key Vault) or `{"code","message"}` (some ARM

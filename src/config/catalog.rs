@@ -57,6 +57,7 @@ pub const HAYMAKER_AGENT_IMAGE: &str = "HAYMAKER_AGENT_IMAGE";
 pub const HAYMAKER_AGENT_CPU: &str = "HAYMAKER_AGENT_CPU";
 pub const HAYMAKER_AGENT_MEMORY_GIB: &str = "HAYMAKER_AGENT_MEMORY_GIB";
 pub const HAYMAKER_AGENT_WORKLOAD_PROFILE: &str = "HAYMAKER_AGENT_WORKLOAD_PROFILE";
+pub const HAYMAKER_AGENT_IDENTITY_ID: &str = "HAYMAKER_AGENT_IDENTITY_ID";
 pub const SERVICE_BUS_CONNECTION: &str = "ServiceBusConnection";
 pub const SERVICE_BUS_NAMESPACE: &str = "ServiceBusConnection__fullyQualifiedNamespace";
 pub const HAYMAKER_EVENTS_TOPIC: &str = "HAYMAKER_EVENTS_TOPIC";
@@ -146,6 +147,9 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(HAYMAKER_AGENT_WORKLOAD_PROFILE, Some("haymaker-agents"), false,
       "Name of the dedicated workload profile the agents run on.",
       "haymaker-agents"),
+    s(HAYMAKER_AGENT_IDENTITY_ID, None, false,
+      "Resource id of the user-assigned identity agents read their Key Vault secrets with (it needs Key Vault Secrets User); unset: each app's system-assigned identity.",
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/haymaker/providers/Microsoft.ManagedIdentity/userAssignedIdentities/haymaker-agents"),
     s(SERVICE_BUS_CONNECTION, None, true,
       "Service Bus connection string (local use); in Azure use the identity-based setting below.",
       ""),

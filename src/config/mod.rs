@@ -58,6 +58,8 @@ pub struct AgentSettings {
     pub cpu: f64,
     pub memory_gib: f64,
     pub workload_profile: String,
+    /// User-assigned identity the agents read their Key Vault secrets with; `None`: system-assigned.
+    pub identity_id: Option<String>,
 }
 
 /// Storage settings as the Functions app has them.
@@ -273,6 +275,7 @@ impl Settings {
             cpu,
             memory_gib,
             workload_profile: r.raw(HAYMAKER_AGENT_WORKLOAD_PROFILE).unwrap_or_default(),
+            identity_id: r.raw(HAYMAKER_AGENT_IDENTITY_ID),
         };
         let service_bus = ServiceBusSettings {
             connection_string: r.secret(SERVICE_BUS_CONNECTION),

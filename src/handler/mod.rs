@@ -21,6 +21,7 @@ use axum::{middleware, Json, Router};
 
 use crate::api::{self, ApiError};
 use crate::config::Settings;
+use crate::orchestrator::Orchestrator;
 use crate::store::{StateStore, StoreLocation};
 use crate::telemetry;
 
@@ -36,6 +37,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: StateStore,
+    /// Carries out the run's steps (tick, work units).
+    pub orchestrator: Arc<Orchestrator>,
 }
 
 impl AppState {
@@ -47,9 +50,17 @@ impl AppState {
     }
 
     pub fn with_store(settings: Settings, store: StateStore) -> Self {
+        let settings = Arc::new(settings);
+        let orchestrator = Orchestrator::new(settings.clone(), store.clone());
+        Self::with_orchestrator(orchestrator)
+    }
+
+    /// Around an orchestrator set up by the caller (the sandbox's clock and policy).
+    pub fn with_orchestrator(orchestrator: Orchestrator) -> Self {
         Self {
-            settings: Arc::new(settings),
-            store,
+            settings: orchestrator.settings.clone(),
+            store: orchestrator.store.clone(),
+            orchestrator: Arc::new(orchestrator),
         }
     }
 }

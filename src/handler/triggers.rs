@@ -1,10 +1,8 @@
 //! The `apply` half of each envelope function.
 //!
-//! Status: `ScheduledRun` starts runs, `AgentEvents` archives agents' events and `Tick` compacts the
-//! active run's ledger. `Work` validates its input, logs, and answers success: advancing runs and
-//! executing work units (orchestrator issue) are not wired in yet, and nothing here claims to do them.
+//! `ScheduledRun` starts runs, `Tick` advances the active one, `Work` carries out queued units and
+//! `AgentEvents` archives agents' events; the run's logic is in [`crate::orchestrator`].
 
-use serde::Deserialize;
 use serde_json::json;
 
 use super::error::TriggerError;
@@ -12,7 +10,8 @@ use super::invocation::{QueueInvocation, ServiceBusInvocation, TimerInvocation};
 use super::response::InvocationResponse;
 use super::AppState;
 use crate::events::{self, IngestOutcome};
-use crate::run::{self, RunRequest, StartOutcome, StartTrigger};
+use crate::orchestrator::{self, OrchestratorError};
+use crate::run::{self, RunRequest, StartOutcome, StartTrigger, WorkUnit};
 use crate::store::StoreError;
 
 /// `ScheduledRun`: the four-times-a-day timer starts a run of `SIMULATION_SIZE`, unless one is active
@@ -55,54 +54,66 @@ fn store_failure(what: &str, e: StoreError) -> TriggerError {
     }
 }
 
-/// `Tick`: the every-minute timer.
-/// Today it folds the active run's new events into its resource ledger; advancing the run's phases
-/// arrives with the orchestrator.
+/// `Tick`: the every-minute timer advances the active run: folds new events into the ledger, moves
+/// the phase, carries out the short steps, and puts fan-out work on the queue (output `out`).
 pub async fn tick(
     state: &AppState,
     timer: TimerInvocation,
 ) -> Result<InvocationResponse, TriggerError> {
     tracing::debug!(past_due = timer.is_past_due, "tick received");
-    let now = timer.utc_now.unwrap_or_else(chrono::Utc::now);
-    let status = run::read_status(&state.store, now)
+    let outcome = orchestrator::tick::tick(&state.orchestrator)
         .await
-        .map_err(|e| store_failure("reading the status", e))?;
-    let Some(run_id) = status.active_run() else {
+        .map_err(|e| orchestrator_failure("advancing the run", e))?;
+    let Some(run_id) = outcome.run_id else {
         return Ok(InvocationResponse::new().returning(json!({"outcome": "idle"})));
     };
     crate::telemetry::record_run_id(&run_id);
-    let ledger = events::compact(&state.store, run_id, now)
-        .await
-        .map_err(|e| store_failure("compacting the resource ledger", e))?;
-    Ok(InvocationResponse::new().returning(json!({
-        "outcome": "compacted",
+    let mut response = InvocationResponse::new();
+    for unit in &outcome.dispatch {
+        response = response
+            .push_output(WORK_OUTPUT, unit)
+            .map_err(TriggerError::Permanent)?;
+    }
+    Ok(response.returning(json!({
+        "outcome": "advanced",
         "run_id": run_id,
-        "resources": ledger.resources.len(),
-        "events": ledger.applied.len(),
+        "phase": outcome.phase,
+        "dispatched": outcome.dispatch.len(),
     })))
 }
 
-/// The shape every `Work` queue message has.
-#[derive(Debug, Deserialize)]
-pub struct WorkMessage {
-    pub kind: String,
+/// The output binding of `Tick` and `Work` that feeds the `haymaker-work` queue.
+pub const WORK_OUTPUT: &str = "out";
+
+/// An orchestrator failure at the trigger edge.
+fn orchestrator_failure(what: &str, e: OrchestratorError) -> TriggerError {
+    if e.is_retriable() {
+        TriggerError::Retriable(format!("{what}: {e}"))
+    } else {
+        TriggerError::Permanent(format!("{what}: {e}"))
+    }
 }
 
-/// `Work`: one unit of fan-out work from the `haymaker-work` queue.
+/// `Work`: one unit of fan-out work from the `haymaker-work` queue. A unit that cannot be read is
+/// completed with the reason; a retriable failure is answered so the host delivers it again.
 pub async fn work(
-    _state: &AppState,
+    state: &AppState,
     msg: QueueInvocation,
 ) -> Result<InvocationResponse, TriggerError> {
-    let unit: WorkMessage = msg.body.parse().map_err(|e| {
+    let id = msg.id.as_deref().unwrap_or("(no id)");
+    let unit: WorkUnit = msg.body.parse().map_err(|e| {
         TriggerError::Permanent(format!(
-            "queue message {} is not a work unit ({e}); expected a JSON object with a `kind`",
-            msg.id.as_deref().unwrap_or("(no id)")
+            "queue message {id} is not a work unit ({e}); expected {{\"kind\": \"provision\"|\"check_agents\"|\"cleanup_subscription\"|\"cleanup_identities\", \"run_id\": …}}"
         ))
     })?;
-    tracing::info!(kind = %unit.kind, dequeue_count = msg.dequeue_count, "work unit received");
+    crate::telemetry::record_run_id(&unit.run_id());
+    let result = orchestrator::work::execute(&state.orchestrator, &unit)
+        .await
+        .map_err(|e| orchestrator_failure(&format!("work unit {}", unit.kind()), e))?;
+    tracing::info!(kind = unit.kind(), dequeue_count = msg.dequeue_count, %result, "work unit done");
     Ok(InvocationResponse::new()
-        .log(format!("work unit `{}` received", unit.kind))
-        .returning(json!({"outcome": "accepted", "kind": unit.kind})))
+        .log(format!("{}: {result}", unit.kind()))
+        .returning(json!({"outcome": "done", "kind": unit.kind(), "result": result})))
 }
 
 /// `AgentEvents`: one message from the `agent-logs` topic, archived idempotently by message id.

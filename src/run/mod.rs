@@ -1,11 +1,23 @@
 //! The run: its documents in the state store and the decisions over them. Decisions are pure functions
 //! of (state, observations); the `apply` functions do the I/O.
 //!
-//! Today this holds starting a run (exactly one active at a time) and the orchestrator status; the
-//! phases after the start arrive with the orchestrator issue.
+//! | module | what it is for |
+//! |---|---|
+//! | [`start`] | starting a run: exactly one active, by a compare-and-swap of the status document |
+//! | [`state`] | the run document: phase, scenarios, principals, agents, cleanup, errors, leases |
+//! | [`plan`] | the pure tick decision: inline step, phase move, units to dispatch |
+//! | [`work`] | the queue's units of fan-out work |
+//! | [`names`] | deterministic names and the three tags of everything a run creates |
+//! | [`schedule`] | the next scheduled start |
+//!
+//! The I/O that carries the decisions out is in [`crate::orchestrator`].
 
+pub mod names;
+pub mod plan;
 mod schedule;
 mod start;
+pub mod state;
+pub mod work;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,11 +25,17 @@ use uuid::Uuid;
 
 use crate::store::{BlobKey, Container, StoreError};
 
+pub use plan::{apply_plan, plan_tick, Inline, Policy, TickPlan};
 pub use schedule::next_scheduled_run;
 pub use start::{
     check_duration_hours, decide_start, start_run, RunRequest, StartOutcome, StartTrigger,
     MAX_RUN_HOURS,
 };
+pub use state::{
+    CheckResult, CleanupState, PrincipalRecord, ProvisionStep, RunError, RunState, ScenarioRecord,
+    ScenarioStatus,
+};
+pub use work::WorkUnit;
 
 /// Where a run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,20 +112,6 @@ impl CurrentStatus {
     }
 }
 
-/// `execution-state/runs/{run_id}/state.json`: the run's phase machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunState {
-    pub run_id: Uuid,
-    pub phase: Phase,
-    pub trigger: StartTrigger,
-    /// Scenarios to select (`small`, `medium`, `large` or a number).
-    pub size: String,
-    pub duration_hours: f64,
-    pub started_at: DateTime<Utc>,
-    pub scheduled_end_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
 /// Where each document lives (see docs/STATE.md).
 pub mod keys {
     use super::*;
@@ -122,6 +126,10 @@ pub mod keys {
 
     pub fn report(run_id: Uuid) -> BlobKey {
         BlobKey::new(Container::Reports, format!("{run_id}/report.json")).expect("uuid key")
+    }
+
+    pub fn cleanup_report(run_id: Uuid) -> BlobKey {
+        BlobKey::new(Container::Reports, format!("{run_id}/cleanup-report.json")).expect("uuid key")
     }
 
     pub fn resources(run_id: Uuid) -> BlobKey {

@@ -105,16 +105,14 @@ pub async fn start_run(
         scheduled_end_at,
     } = &updated.outcome
     {
-        let state = RunState {
-            run_id: *run_id,
-            phase: Phase::Validation,
-            trigger: request.trigger,
-            size: request.size.to_string(),
-            duration_hours: request.duration_hours,
-            started_at: now,
-            scheduled_end_at: *scheduled_end_at,
-            updated_at: now,
-        };
+        let state = RunState::new(
+            *run_id,
+            request.trigger,
+            request.size.to_string(),
+            request.duration_hours,
+            now,
+            *scheduled_end_at,
+        );
         match store.create_json(&keys::run_state(*run_id), &state).await {
             Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
             Err(e) => return Err(e),

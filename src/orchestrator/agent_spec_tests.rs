@@ -1,0 +1,157 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::run::{ProvisionStep, ScenarioStatus};
+
+fn settings(extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = [
+        ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+        ("KEY_VAULT_URL", "https://hm-kv.vault.azure.net/"),
+        (
+            "CONTAINER_APPS_ENVIRONMENT_ID",
+            "/subscriptions/s/resourceGroups/infra/providers/Microsoft.App/managedEnvironments/env",
+        ),
+        ("HAYMAKER_AGENT_IMAGE", "acr.azurecr.io/haymaker:1"),
+        ("HAYMAKER_AGENT_SECRET_NAMES", "openai-key,Other_Token"),
+        (
+            "ServiceBusConnection__fullyQualifiedNamespace",
+            "hm.servicebus.windows.net",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Settings::from_lookup(&|name| vars.get(name).cloned()).expect("valid settings")
+}
+
+fn record() -> ScenarioRecord {
+    ScenarioRecord {
+        name: "compute-01-linux-vm".into(),
+        area: "compute".into(),
+        subscription: "11111111-1111-1111-1111-111111111111".into(),
+        resource_group: "haymaker-00000000-compute-01-linux-vm".into(),
+        status: ScenarioStatus::Pending,
+        step: ProvisionStep::RolesEffective,
+        principal: None,
+        secret_name: "haymaker-secret".into(),
+        role_assignment_ids: vec![],
+        roles: vec![],
+        container_app_name: "hm-00000000-abcdef".into(),
+        container_app_id: None,
+        started_at: None,
+        ended_at: None,
+        error: None,
+        attempts: 0,
+        agent_state: None,
+        checked_at: None,
+    }
+}
+
+fn env_of(app: &ContainerApp) -> Vec<(String, Option<String>, Option<String>)> {
+    app.properties.template.as_ref().unwrap().containers[0]
+        .env
+        .iter()
+        .map(|e| (e.name.clone(), e.value.clone(), e.secret_ref.clone()))
+        .collect()
+}
+
+#[test]
+fn the_agent_gets_its_scenario_principal_and_secrets_by_reference_only() {
+    let s = settings(&[]);
+    let r = record();
+    let run_id = Uuid::nil();
+    let app = build(&AgentInputs {
+        settings: &s,
+        run_id,
+        scheduled_end_at: "2026-11-26T08:00:00Z".parse().unwrap(),
+        record: &r,
+        app_id: "app-123",
+        document: "# doc",
+    })
+    .unwrap();
+
+    let body = serde_json::to_value(&app).unwrap();
+    assert_eq!(body["properties"]["workloadProfileName"], "haymaker-agents");
+    let container = &body["properties"]["template"]["containers"][0];
+    assert_eq!(container["resources"]["cpu"], 2.0);
+    assert_eq!(container["resources"]["memory"], "64Gi");
+    assert_eq!(container["image"], "acr.azurecr.io/haymaker:1");
+    assert_eq!(body["tags"]["haymaker-run-id"], run_id.to_string());
+    assert_eq!(body["identity"]["type"], "SystemAssigned");
+
+    let env = env_of(&app);
+    let get = |n: &str| env.iter().find(|(k, _, _)| k == n).cloned().unwrap();
+    assert_eq!(
+        get("HAYMAKER_SCENARIO").1.as_deref(),
+        Some("compute-01-linux-vm")
+    );
+    assert_eq!(get("AZURE_CLIENT_ID").1.as_deref(), Some("app-123"));
+    assert_eq!(
+        get("AZURE_CLIENT_SECRET").2.as_deref(),
+        Some(CLIENT_SECRET_REF)
+    );
+    assert_eq!(
+        get("HAYMAKER_SECRET_OTHER_TOKEN").2.as_deref(),
+        Some("kv-other-token")
+    );
+    assert_eq!(
+        get("ServiceBusConnection__fullyQualifiedNamespace")
+            .1
+            .as_deref(),
+        Some("hm.servicebus.windows.net")
+    );
+
+    let secrets = &body["properties"]["configuration"]["secrets"];
+    assert_eq!(
+        secrets[0]["keyVaultUrl"],
+        "https://hm-kv.vault.azure.net/secrets/haymaker-secret"
+    );
+    assert_eq!(secrets[0]["identity"], "system");
+    assert!(secrets
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s.get("value").is_none()));
+}
+
+#[test]
+fn a_user_assigned_identity_reads_the_secrets_when_configured() {
+    let id = "/subscriptions/s/resourceGroups/infra/providers/Microsoft.ManagedIdentity/userAssignedIdentities/agents";
+    let s = settings(&[("HAYMAKER_AGENT_IDENTITY_ID", id)]);
+    let r = record();
+    let app = build(&AgentInputs {
+        settings: &s,
+        run_id: Uuid::nil(),
+        scheduled_end_at: "2026-11-26T08:00:00Z".parse().unwrap(),
+        record: &r,
+        app_id: "a",
+        document: "",
+    })
+    .unwrap();
+    let body = serde_json::to_value(&app).unwrap();
+    assert_eq!(body["identity"]["type"], "UserAssigned");
+    assert!(body["identity"]["userAssignedIdentities"].get(id).is_some());
+    assert_eq!(
+        body["properties"]["configuration"]["secrets"][0]["identity"],
+        id
+    );
+}
+
+#[test]
+fn missing_settings_are_named() {
+    let s = Settings::from_lookup(&|_| None).unwrap();
+    let r = record();
+    let err = build(&AgentInputs {
+        settings: &s,
+        run_id: Uuid::nil(),
+        scheduled_end_at: "2026-11-26T08:00:00Z".parse().unwrap(),
+        record: &r,
+        app_id: "a",
+        document: "",
+    })
+    .unwrap_err();
+    assert!(err.contains("CONTAINER_APPS_ENVIRONMENT_ID"), "{err}");
+}
