@@ -12,7 +12,7 @@ use super::arm::{
     pick_api_version, string_enum, DeleteOutcome, ProvisioningState, ResourceId,
 };
 use super::error::AzureError;
-use super::lro::{get_all_pages, LroOptions};
+use super::lro::{get_all_pages, send_and_wait, LroOptions};
 use super::pipeline::{ApiRequest, Pipeline, Service};
 
 /// api-version of `Microsoft.Resources` (resource groups, providers).
@@ -354,6 +354,19 @@ impl ArmClient {
     ) -> Result<Option<GenericResource>, AzureError> {
         let url = self.by_id_url(id).await?;
         get_optional(&self.pipeline, url).await
+    }
+
+    /// Creates or replaces any resource by id (`PUT`, the provider's api-version) and waits for a
+    /// long-running create; returns the resource as the service then describes it.
+    pub async fn create_or_update_by_id(&self, id: &str, body: &Value) -> Result<Value, AzureError> {
+        let url = self.by_id_url(id).await?;
+        send_and_wait(
+            &self.pipeline,
+            &ApiRequest::put(Service::Arm, url, body.clone()),
+            &self.lro,
+        )
+        .await?
+        .json()
     }
 
     /// Deletes any resource by id and waits for the operation. Not there = [`DeleteOutcome::AlreadyGone`];
