@@ -27,6 +27,7 @@ impl TestSim {
             config: SimConfig {
                 lro_polls: 1,
                 retry_after_secs: 0,
+                group_delete_duration: Duration::ZERO,
                 ..SimConfig::default()
             },
         })

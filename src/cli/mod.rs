@@ -67,10 +67,14 @@ enum Command {
         #[arg(long)]
         duration_hours: Option<f64>,
     },
-    /// Serve an in-memory Azure (Entra tokens, ARM) over HTTPS on 127.0.0.1 for local runs and tests.
+    /// Serve an in-memory Azure (Entra tokens, ARM with RBAC and throttling) over HTTPS on 127.0.0.1
+    /// for local runs and tests.
     ///
     /// Prints `simulator listening on https://127.0.0.1:PORT` once ready and stops on SIGTERM or
     /// Ctrl-C. `--print-env` prints the settings (AZURE_*, HAYMAKER_*) that point haymaker at it.
+    /// The orchestrator's principal is Owner of every subscription; ARM applies Azure's rate limits
+    /// (x-ms-ratelimit-remaining-* headers, 429 with Retry-After). `--faults` injects failures,
+    /// `--speed` runs the world faster.
     Sim(sim::SimArgs),
     /// Show a run's events. Today only --live: follow them on the Service Bus topic as they arrive.
     ///

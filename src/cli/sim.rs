@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::LogFormat;
-use crate::sim::{env, tls, SimOptions, SimServer, DEFAULT_PORT};
+use crate::sim::faults::FaultSpec;
+use crate::sim::{env, tls, SimConfig, SimOptions, SimServer, DEFAULT_PORT};
 use crate::telemetry;
 
 #[derive(Debug, clap::Args)]
@@ -20,6 +21,31 @@ pub struct SimArgs {
     /// Where the simulator keeps its CA [default: .haymaker/sim/<port>].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Inject failures into ARM, Graph and Key Vault calls (never the token endpoint or
+    /// discovery): a seeded share `rate` of requests is answered 500, 429 with Retry-After, or has
+    /// its connection reset; `latency` delays every such call. Syntax:
+    /// rate=<0..1>,kinds=<500|429|reset>,latency=<min>..<max>,seed=<n>, e.g.
+    /// --faults rate=0.1,kinds=500|429|reset,latency=20ms..200ms,seed=7
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    faults: Option<FaultSpec>,
+    /// Run the simulated world this many times faster than Azure: long-running operations,
+    /// Retry-After values, rate-limit refills and the delay before a new role assignment takes
+    /// effect (2 s at speed 1) are scaled by it.
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
+}
+
+fn parse_faults(text: &str) -> Result<FaultSpec, String> {
+    text.parse::<FaultSpec>().map_err(|e| e.to_string())
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "--speed: '{text}' is not a positive number (e.g. 1 for Azure's pace, 10 for ten times faster)"
+        )),
+    }
 }
 
 pub fn run(args: SimArgs) -> ExitCode {
@@ -60,7 +86,11 @@ async fn serve(args: SimArgs) -> ExitCode {
     let options = SimOptions {
         port: args.port,
         data_dir: args.data_dir,
-        ..SimOptions::default()
+        config: SimConfig {
+            speed: args.speed,
+            faults: args.faults,
+            ..SimConfig::default()
+        },
     };
     let server = match SimServer::start(options).await {
         Ok(s) => s,
@@ -82,7 +112,15 @@ async fn serve(args: SimArgs) -> ExitCode {
         }
     );
     crate::handler::shutdown_signal().await;
+    let tally = server.sim.faults.tally();
     server.stop().await;
+    tracing::info!(
+        internal_errors = tally.internal_errors,
+        throttles = tally.throttles,
+        resets = tally.resets,
+        delayed = tally.delayed,
+        "faults injected"
+    );
     tracing::info!("simulator stopped");
     ExitCode::SUCCESS
 }

@@ -2,18 +2,23 @@
 //! deletion is polled at. Generic resources are in [`super::resources`], locations and providers in
 //! [`super::catalog`].
 //!
-//! Every call needs an ARM token issued here and an `api-version` (checked in that order, as ARM
-//! does). Group deletion is a long-running operation: `202` with `Location` and `Retry-After`; the
-//! location answers `202` for [`SimConfig::lro_polls`](super::SimConfig) polls, then removes the
-//! group and everything in it and answers `200`.
+//! Every call needs an ARM token issued here, a token from the caller's rate-limit bucket, an
+//! `api-version` and a role that permits it (checked in that order, as ARM does; the first two and
+//! the last in [`super::gate`]). Role definitions and assignments are in [`super::rbac_api`].
+//! Group deletion is a long-running operation: `202` with `Location` and `Retry-After` (scaled by
+//! the speed); the location answers `202` for [`SimConfig::lro_polls`](super::SimConfig) polls and
+//! until [`SimConfig::group_delete_duration`](super::SimConfig) has passed, then removes the group
+//! and everything in it (role assignments at it included) and answers `200`.
 
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::rbac::Action;
+use super::speed::set_retry_after;
 use super::state::{OperationStatus, ResourceGroup, Subscription};
 use super::{
-    arm_error, auth, catalog, empty_response, filter, json_response, resources, Failure, Req, Sim,
+    catalog, empty_response, filter, gate, json_response, rbac_api, resources, Failure, Req, Sim,
 };
 
 /// The answer, or a failure in ARM's shape.
@@ -42,31 +47,44 @@ fn no_route(req: &Req) -> Failure {
     )
 }
 
-/// Serves one ARM request.
+/// Serves one ARM request: authenticated, metered and authorised by [`gate::guarded`].
 pub fn handle(sim: &Sim, req: &Req) -> Response {
-    if let Err(refusal) = auth::require_arm(sim, req) {
-        return *refusal;
-    }
+    gate::guarded(sim, req, |caller| route(sim, req, caller))
+}
+
+fn route(sim: &Sim, req: &Req, caller: &str) -> ArmResult {
     let Some(api_version) = req.query("api-version").map(str::to_string) else {
-        return arm_error(&Failure::new(
+        return Err(Failure::new(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
+    gate::check(sim, req, caller)?;
     let lower: Vec<&str> = req.lower.iter().map(String::as_str).collect();
     let s = &req.segments;
-    let result = match lower.as_slice() {
+    match lower.as_slice() {
         ["tenants"] => only_get(req).map(|_| tenants(sim)),
-        ["subscriptions"] => only_get(req).map(|_| list_subscriptions(sim)),
+        ["subscriptions"] => only_get(req).map(|_| list_subscriptions(sim, caller)),
         ["subscriptions", _] => only_get(req).and_then(|_| get_subscription(sim, &s[1])),
-        ["subscriptions", _, "resourcegroups"] => only_get(req).and_then(|_| list_groups(sim, req)),
+        ["subscriptions", _, "resourcegroups"] => {
+            only_get(req).and_then(|_| list_groups(sim, req, caller))
+        }
         ["subscriptions", _, "resourcegroups", _] => group(sim, req, &api_version),
         ["subscriptions", _, "operationresults", _] => {
             only_get(req).and_then(|_| poll(sim, req, &api_version))
         }
         ["subscriptions", _, "locations"] => {
             only_get(req).and_then(|_| catalog::locations(&sim.world(), &s[1]))
+        }
+        ["providers", "microsoft.authorization", _, ..] => {
+            rbac_api::handle(sim, req, None, None, &s[2..], caller)
+        }
+        ["subscriptions", _, "providers", "microsoft.authorization", _, ..] => {
+            rbac_api::handle(sim, req, Some(&s[1]), None, &s[4..], caller)
+        }
+        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.authorization", _, ..] => {
+            rbac_api::handle(sim, req, Some(&s[1]), Some(&s[3]), &s[6..], caller)
         }
         ["subscriptions", _, "providers", _] => {
             only_get(req).and_then(|_| catalog::get_provider(&sim.world(), &s[1], &s[3]))
@@ -78,8 +96,7 @@ pub fn handle(sim: &Sim, req: &Req) -> Response {
             resources::handle(sim, req, &s[1], None, &s[3..], &api_version)
         }
         _ => Err(no_route(req)),
-    };
-    result.unwrap_or_else(|failure| arm_error(&failure))
+    }
 }
 
 fn only_get(req: &Req) -> Result<(), Failure> {
@@ -124,9 +141,14 @@ fn render_subscription(tenant: &str, s: &Subscription) -> Value {
     })
 }
 
-fn list_subscriptions(sim: &Sim) -> Response {
+/// The subscriptions `caller` holds a role in.
+fn list_subscriptions(sim: &Sim, caller: &str) -> Response {
     let world = sim.world();
-    let mut subscriptions: Vec<&Subscription> = world.subscriptions.values().collect();
+    let mut subscriptions: Vec<&Subscription> = world
+        .subscriptions
+        .values()
+        .filter(|s| world.sees_subscription(caller, &s.id))
+        .collect();
     subscriptions.sort_by(|a, b| a.display_name.cmp(&b.display_name));
     let value: Vec<Value> = subscriptions
         .into_iter()
@@ -280,14 +302,15 @@ fn check_group_name(name: &str) -> Result<(), Failure> {
 pub fn accepted(sim: &Sim, req: &Req, subscription: &str, op: &str, api_version: &str) -> Response {
     let mut response = empty_response(202);
     let location = operation_url(req, subscription, op, api_version);
-    let retry = sim.world().config.retry_after_secs.to_string();
+    let (interval, speed) = {
+        let world = sim.world();
+        (world.poll_interval(), world.config.speed)
+    };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&location) {
         headers.insert("location", v);
     }
-    if let Ok(v) = HeaderValue::from_str(&retry) {
-        headers.insert("retry-after", v);
-    }
+    set_retry_after(headers, interval, speed);
     response
 }
 
@@ -311,7 +334,8 @@ fn poll(sim: &Sim, req: &Req, api_version: &str) -> ArmResult {
     }
 }
 
-fn list_groups(sim: &Sim, req: &Req) -> ArmResult {
+/// The groups `caller` may read.
+fn list_groups(sim: &Sim, req: &Req, caller: &str) -> ArmResult {
     let filter = match req.query("$filter") {
         Some(f) => Some(filter::parse_tag_filter(f)?),
         None => None,
@@ -323,6 +347,7 @@ fn list_groups(sim: &Sim, req: &Req) -> ArmResult {
     let value: Vec<Value> = world
         .list_groups(&req.segments[1], tag)?
         .into_iter()
+        .filter(|g| world.can(caller, &g.id(), Action::Read))
         .map(render_group)
         .collect();
     Ok(json_response(200, &json!({"value": value})))

@@ -147,10 +147,12 @@ impl World {
                 status: OperationStatus::InProgress,
             },
         );
+        self.delay_operation(&id, self.config.group_delete_duration);
         Ok(id)
     }
 
-    /// One poll of an operation: it completes once its polls are used up.
+    /// One poll of an operation: it completes once its polls are used up and its duration
+    /// ([`World::delay_operation`]) has passed.
     pub fn poll_operation(
         &mut self,
         subscription: &str,
@@ -169,10 +171,15 @@ impl World {
                 )
             })?;
         if op.status == OperationStatus::InProgress {
-            if op.polls_left > 0 {
-                op.polls_left -= 1;
+            let due = self
+                .operation_ready_at
+                .get(id)
+                .is_none_or(|at| *at <= self.now);
+            if op.polls_left > 0 || !due {
+                op.polls_left = op.polls_left.saturating_sub(1);
                 return Ok(OperationStatus::InProgress);
             }
+            self.operation_ready_at.remove(id);
             op.status = OperationStatus::Succeeded;
             let op = op.clone();
             self.complete(&op);
@@ -187,6 +194,8 @@ impl World {
                 self.groups.remove(&key);
                 let prefix = format!("/subscriptions/{}/resourcegroups/{}/", key.0, key.1);
                 self.resources.retain(|id, _| !id.starts_with(&prefix));
+                self.role_assignments
+                    .retain(|id, _| !id.starts_with(&prefix));
             }
         }
     }

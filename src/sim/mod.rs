@@ -13,6 +13,12 @@
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
+//! | [`gate`] | what every ARM call passes: rate limits, then RBAC ([`World::authorize`]) |
+//! | [`rbac`] | built-in roles, role assignments, the authorisation decision, propagation delay |
+//! | [`rbac_api`] | `Microsoft.Authorization` role definitions and role assignments over HTTP |
+//! | [`throttle`] | ARM's token buckets per (subscription, principal, reads/writes/deletes), headers, 429 |
+//! | [`faults`] | `--faults`: seeded 500 / 429 / connection resets and latency on service calls |
+//! | [`speed`] | `--speed`: scaled LRO durations, `Retry-After` and propagation; the LRO duration hook |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
 //! segments case-insensitively and clients (the Azure CLI among them) send `resourcegroups` and
@@ -23,10 +29,16 @@ pub mod auth;
 pub mod catalog;
 pub mod discovery;
 pub mod env;
+pub mod faults;
 pub mod filter;
+pub mod gate;
 pub mod groups;
+pub mod rbac;
+pub mod rbac_api;
 pub mod resources;
+pub mod speed;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 pub mod tokens;
 
@@ -68,16 +80,20 @@ pub struct Sim {
     pub identity: SimIdentity,
     pub port: u16,
     world: Mutex<World>,
+    /// `--faults`: decides which requests fail.
+    pub faults: faults::Injector,
 }
 
 impl Sim {
     /// `token_key`: signs tokens ([`tls::Ca::token_key`] keeps it stable across restarts).
     pub fn new(identity: SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
+        let faults = faults::Injector::new(config.faults.clone());
         let world = World::new(&identity, config, token_key);
         Self {
             port: identity.port,
             identity,
             world: Mutex::new(world),
+            faults,
         }
     }
 
@@ -204,6 +220,7 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         [_, "discovery", "v2.0", "keys"] => json_response(200, &json!({"keys": []})),
         ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
+        ["providers", "microsoft.authorization", ..] => arm::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,
             "NotFound",
@@ -253,6 +270,9 @@ async fn dispatch(State(sim): State<Arc<Sim>>, request: Request) -> Response {
         headers: parts.headers,
         body,
     };
+    if let Some(failure) = faults::apply(&sim, &req).await {
+        return failure;
+    }
     route(&sim, &req)
 }
 

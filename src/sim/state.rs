@@ -4,7 +4,8 @@
 //! return the answer or a [`Failure`] (status, code, message): tokens here, groups and operations in
 //! [`super::groups`], generic resources in [`super::resources`], token issuance in [`super::tokens`];
 //! the HTTP modules only translate.
-//! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside.
+//! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside
+//! ([`super::rbac`], [`super::throttle`]).
 //!
 //! Keys are lower case where Azure compares case-insensitively (subscription ids, group names,
 //! resource ids); the values keep the case they were created with.
@@ -27,6 +28,17 @@ pub struct SimConfig {
     pub retry_after_secs: u64,
     /// Lifetime of issued tokens, in seconds (Entra answers 3599).
     pub token_lifetime_secs: i64,
+    /// How much faster than Azure the simulated world runs: LRO durations, `Retry-After` values,
+    /// the RBAC propagation delay and throttle refills are scaled by it ([`SimConfig::scaled`]).
+    pub speed: f64,
+    /// How long a new role assignment takes to take effect, at speed 1.
+    pub rbac_propagation: std::time::Duration,
+    /// How long deleting a resource group takes, at speed 1.
+    pub group_delete_duration: std::time::Duration,
+    /// ARM's request limits ([`super::throttle`]).
+    pub throttle: super::throttle::ThrottleLimits,
+    /// Injected failures and latency (`--faults`); `None`: none.
+    pub faults: Option<super::faults::FaultSpec>,
 }
 
 impl Default for SimConfig {
@@ -35,6 +47,11 @@ impl Default for SimConfig {
             lro_polls: 1,
             retry_after_secs: 1,
             token_lifetime_secs: 3599,
+            speed: 1.0,
+            rbac_propagation: std::time::Duration::from_secs(2),
+            group_delete_duration: std::time::Duration::from_secs(15),
+            throttle: super::throttle::ThrottleLimits::default(),
+            faults: None,
         }
     }
 }
@@ -218,6 +235,14 @@ pub struct World {
     /// By lower-case id.
     pub resources: BTreeMap<String, Resource>,
     pub operations: HashMap<String, Operation>,
+    /// The time of the request being served ([`World::settle`] sets it).
+    pub now: DateTime<Utc>,
+    /// Operation id → the earliest time it may complete ([`World::delay_operation`]).
+    pub operation_ready_at: HashMap<String, DateTime<Utc>>,
+    /// By lower-case assignment id ([`super::rbac`]).
+    pub role_assignments: BTreeMap<String, super::rbac::RoleAssignment>,
+    /// ARM's token buckets ([`super::throttle`]).
+    pub throttle: super::throttle::Throttle,
 }
 
 impl std::fmt::Debug for World {
@@ -277,7 +302,7 @@ impl World {
                 )
             })
             .collect();
-        Self {
+        let mut world = Self {
             config,
             tenant_id: identity.tenant_id.clone(),
             principals,
@@ -287,11 +312,18 @@ impl World {
             groups: BTreeMap::new(),
             resources: BTreeMap::new(),
             operations: HashMap::new(),
-        }
+            now: Utc::now(),
+            operation_ready_at: HashMap::new(),
+            role_assignments: BTreeMap::new(),
+            throttle: super::throttle::Throttle::default(),
+        };
+        world.seed_owner(&identity.principal_object_id);
+        world
     }
 
-    /// Housekeeping before each request: forget tokens long expired.
+    /// Housekeeping before each request: sets the clock to `now`, forgets tokens long expired.
     pub fn settle(&mut self, now: DateTime<Utc>) {
+        self.now = now;
         let horizon = now - Duration::hours(1);
         self.tokens.retain(|_, t| t.expires_at > horizon);
     }

@@ -7,6 +7,7 @@ fn world(polls: u32) -> (World, SimIdentity) {
     let identity = SimIdentity::for_port(7443);
     let config = SimConfig {
         lro_polls: polls,
+        group_delete_duration: std::time::Duration::ZERO,
         ..SimConfig::default()
     };
     (World::new(&identity, config, [7; 32]), identity)
