@@ -13,6 +13,8 @@
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
+//! | [`graph`] | Microsoft Graph v1.0 under `/graph/`: applications, passwords, service principals, deleted items; feeds the token endpoint's principals |
+//! | [`keyvault`] | the one Key Vault under `/vaults/haymaker/`: secrets with versions and soft delete, the SDK's 401 challenge |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
 //! segments case-insensitively and clients (the Azure CLI among them) send `resourcegroups` and
@@ -24,7 +26,9 @@ pub mod catalog;
 pub mod discovery;
 pub mod env;
 pub mod filter;
+pub mod graph;
 pub mod groups;
+pub mod keyvault;
 pub mod resources;
 pub mod state;
 pub mod tls;
@@ -204,11 +208,13 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         [_, "discovery", "v2.0", "keys"] => json_response(200, &json!({"keys": []})),
         ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
+        [env::GRAPH_PATH, ..] => graph::handle(sim, req),
+        ["vaults", ..] => keyvault::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,
             "NotFound",
             format!(
-                "The simulator has no {} {} (this slice serves tokens and ARM).",
+                "The simulator has no {} {} (it serves tokens, ARM, Graph under /graph/ and Key Vault under /vaults/haymaker/).",
                 req.method,
                 req.path()
             ),

@@ -4,7 +4,9 @@
 //! return the answer or a [`Failure`] (status, code, message): tokens here, groups and operations in
 //! [`super::groups`], generic resources in [`super::resources`], token issuance in [`super::tokens`];
 //! the HTTP modules only translate.
-//! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside.
+//! Graph's directory is in [`super::graph::directory`], the vault's secrets in
+//! [`super::keyvault::vault`]. Later services (RBAC, throttling) add their maps here and their
+//! methods beside.
 //!
 //! Keys are lower case where Azure compares case-insensitively (subscription ids, group names,
 //! resource ids); the values keep the case they were created with.
@@ -15,6 +17,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
 use super::env::SimIdentity;
+use super::graph::directory::Directory;
+use super::keyvault::vault::Vault;
 use crate::config::Secret;
 
 /// Behaviour knobs.
@@ -27,6 +31,8 @@ pub struct SimConfig {
     pub retry_after_secs: u64,
     /// Lifetime of issued tokens, in seconds (Entra answers 3599).
     pub token_lifetime_secs: i64,
+    /// How long a Key Vault secret stays *being deleted* (or *being recovered*), answering 409.
+    pub key_vault_transition_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -35,6 +41,7 @@ impl Default for SimConfig {
             lro_polls: 1,
             retry_after_secs: 1,
             token_lifetime_secs: 3599,
+            key_vault_transition_ms: 2000,
         }
     }
 }
@@ -218,6 +225,10 @@ pub struct World {
     /// By lower-case id.
     pub resources: BTreeMap<String, Resource>,
     pub operations: HashMap<String, Operation>,
+    /// Graph's applications, service principals and deleted items ([`super::graph::directory`]).
+    pub directory: Directory,
+    /// The Key Vault's secrets ([`super::keyvault::vault`]).
+    pub vault: Vault,
 }
 
 impl std::fmt::Debug for World {
@@ -287,6 +298,8 @@ impl World {
             groups: BTreeMap::new(),
             resources: BTreeMap::new(),
             operations: HashMap::new(),
+            directory: Directory::seeded(identity, Utc::now()),
+            vault: Vault::default(),
         }
     }
 
