@@ -93,12 +93,12 @@ fn require_graph(sim: &Sim, req: &Req) -> Result<(), Failure> {
     match sim.world().bearer(token, Audience::Graph, Utc::now()) {
         Ok(_) => Ok(()),
         Err(BearerError::Unknown) => Err(refuse("Access token validation failure.")),
-        Err(BearerError::Expired(_)) => Err(refuse(
-            "Lifetime validation failed, the token is expired.",
-        )),
-        Err(BearerError::WrongAudience(_)) => Err(refuse(
-            "Access token validation failure. Invalid audience.",
-        )),
+        Err(BearerError::Expired(_)) => {
+            Err(refuse("Lifetime validation failed, the token is expired."))
+        }
+        Err(BearerError::WrongAudience(_)) => {
+            Err(refuse("Access token validation failure. Invalid audience."))
+        }
     }
 }
 
@@ -141,15 +141,11 @@ fn serve(sim: &Sim, req: &Req) -> Result<Response, Failure> {
             }
             (&Method::POST, ["applications", _, "addpassword"]) => add_password(sim, req),
             (&Method::POST, ["serviceprincipals"]) => create_service_principal(sim, req),
-            (&Method::GET, ["serviceprincipals"]) => {
-                list(sim, req, Collection::ServicePrincipals)
-            }
+            (&Method::GET, ["serviceprincipals"]) => list(sim, req, Collection::ServicePrincipals),
             (&Method::GET, ["serviceprincipals", _]) => {
                 let world = sim.world();
-                let sp = render::service_principal(
-                    world.service_principal(&s[3])?,
-                    &world.tenant_id,
-                );
+                let sp =
+                    render::service_principal(world.service_principal(&s[3])?, &world.tenant_id);
                 Ok(entity(req, "servicePrincipals", sp))
             }
             (&Method::DELETE, ["serviceprincipals", _]) => {
@@ -416,16 +412,16 @@ fn list(sim: &Sim, req: &Req, c: Collection) -> Result<Response, Failure> {
     let (context, type_name) = match c {
         Collection::Applications => ("applications", "application"),
         Collection::ServicePrincipals => ("servicePrincipals", "servicePrincipal"),
-        Collection::Deleted(ObjectKind::Application) => {
-            ("directoryObjects/microsoft.graph.application", "application")
-        }
+        Collection::Deleted(ObjectKind::Application) => (
+            "directoryObjects/microsoft.graph.application",
+            "application",
+        ),
         Collection::Deleted(ObjectKind::ServicePrincipal) => (
             "directoryObjects/microsoft.graph.servicePrincipal",
             "servicePrincipal",
         ),
     };
-    let query: ListQuery =
-        odata::parse_list_query(&req.query, &["displayName", "appId", "id"])?;
+    let query: ListQuery = odata::parse_list_query(&req.query, &["displayName", "appId", "id"])?;
     let all = members(&sim.world(), c);
     let top = query.top.unwrap_or(DEFAULT_TOP);
     let mut page = Vec::new();

@@ -156,14 +156,15 @@ pub fn handle(sim: &Sim, req: &Req) -> Response {
         (&Method::GET, ["secrets", _, "versions"]) => {
             check_name(&s[1]).and_then(|_| list(sim, req, &base, Listing::Versions(&s[1])))
         }
-        (&Method::PUT, ["secrets", _]) => check_name(&s[1]).and_then(|_| set(sim, req, &base, &s[1])),
-        (&Method::GET, ["secrets", _]) | (&Method::GET, ["secrets", _, _]) => {
-            check_name(&s[1]).and_then(|_| {
+        (&Method::PUT, ["secrets", _]) => {
+            check_name(&s[1]).and_then(|_| set(sim, req, &base, &s[1]))
+        }
+        (&Method::GET, ["secrets", _]) | (&Method::GET, ["secrets", _, _]) => check_name(&s[1])
+            .and_then(|_| {
                 let world = sim.world();
                 let (stored, v) = world.get_secret(&s[1], s.get(2).map(String::as_str), now)?;
                 Ok(json_response(200, &bundle(&base, stored, v, true)))
-            })
-        }
+            }),
         (&Method::DELETE, ["secrets", _]) => check_name(&s[1]).and_then(|_| {
             let mut world = sim.world();
             let stored = world.delete_secret(&s[1], now)?;
@@ -181,7 +182,10 @@ pub fn handle(sim: &Sim, req: &Req) -> Response {
         (&Method::POST, ["deletedsecrets", _, "recover"]) => check_name(&s[1]).and_then(|_| {
             let mut world = sim.world();
             let stored = world.recover_deleted_secret(&s[1], now)?;
-            Ok(json_response(200, &bundle(&base, stored, stored.latest(), false)))
+            Ok(json_response(
+                200,
+                &bundle(&base, stored, stored.latest(), false),
+            ))
         }),
         _ => Err(VaultError::new(
             400,
@@ -271,7 +275,11 @@ fn deleted_bundle(base: &str, s: &StoredSecret) -> Value {
 fn set(sim: &Sim, req: &Req, base: &str, name: &str) -> Result<Response, VaultError> {
     let body: Map<String, Value> = match serde_json::from_slice(&req.body) {
         Ok(Value::Object(m)) => m,
-        _ => return Err(bad("The request body must be a JSON object with a 'value'.")),
+        _ => {
+            return Err(bad(
+                "The request body must be a JSON object with a 'value'.",
+            ))
+        }
     };
     let value = body
         .get("value")
@@ -296,7 +304,10 @@ fn set(sim: &Sim, req: &Req, base: &str, name: &str) -> Result<Response, VaultEr
         value: Secret::new(value),
         content_type,
         tags,
-        enabled: attrs.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+        enabled: attrs
+            .get("enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         not_before: int("nbf"),
         expires: int("exp"),
     };
@@ -319,7 +330,11 @@ fn list(sim: &Sim, req: &Req, base: &str, listing: Listing<'_>) -> Result<Respon
             .parse::<usize>()
             .ok()
             .filter(|m| (1..=MAX_RESULTS).contains(m))
-            .ok_or_else(|| bad(format!("maxresults must be between 1 and {MAX_RESULTS}; got {m}.")))?,
+            .ok_or_else(|| {
+                bad(format!(
+                    "maxresults must be between 1 and {MAX_RESULTS}; got {m}."
+                ))
+            })?,
     };
     let now = Utc::now();
     let world = sim.world();
@@ -379,5 +394,8 @@ fn list(sim: &Sim, req: &Req, base: &str, listing: Listing<'_>) -> Result<Respon
         _ => Value::Null,
     };
     let value: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
-    Ok(json_response(200, &json!({"value": value, "nextLink": next})))
+    Ok(json_response(
+        200,
+        &json!({"value": value, "nextLink": next}),
+    ))
 }

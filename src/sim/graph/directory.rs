@@ -133,10 +133,10 @@ fn new_guid() -> String {
 
 /// Entra-shaped password: 40 characters, `~` at the fourth.
 fn new_password() -> String {
-    let tail: String = random_token()
-        .chars()
+    let tail: String = std::iter::repeat_with(random_token)
+        .flat_map(|t| t.chars().collect::<Vec<_>>())
         .filter(char::is_ascii_alphanumeric)
-        .take(36)
+        .take(39)
         .collect();
     format!("{}~{}", &tail[..3], &tail[3..])
 }

@@ -96,7 +96,10 @@ fn unknown_objects_are_graph_404s_and_unknown_app_ids_400s() {
     let (mut w, _) = world();
     let now = Utc::now();
     let e = w.add_password("nope", None, None, now).unwrap_err();
-    assert_eq!((e.status, e.code.as_str()), (404, "Request_ResourceNotFound"));
+    assert_eq!(
+        (e.status, e.code.as_str()),
+        (404, "Request_ResourceNotFound")
+    );
     let e = w.create_service_principal("nope", vec![], now).unwrap_err();
     assert_eq!(e.status, 400);
     assert!(e.message.contains("does not reference a valid application"));

@@ -130,9 +130,7 @@ pub fn service_principal(s: &ServicePrincipal, tenant_id: &str) -> Map<String, V
 pub fn deleted_object(d: &DeletedObject, domain: &str, tenant_id: &str) -> Map<String, Value> {
     let (type_name, mut body) = match d {
         DeletedObject::Application(a) => ("application", application(a, domain)),
-        DeletedObject::ServicePrincipal(s) => {
-            ("servicePrincipal", service_principal(s, tenant_id))
-        }
+        DeletedObject::ServicePrincipal(s) => ("servicePrincipal", service_principal(s, tenant_id)),
     };
     body.insert(
         "@odata.type".into(),

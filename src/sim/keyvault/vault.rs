@@ -184,7 +184,11 @@ impl World {
     }
 
     /// The stored secret and its phase, if the name is known in any phase.
-    pub fn vault_secret(&self, name: &str, now: DateTime<Utc>) -> Option<(&StoredSecret, SecretPhase)> {
+    pub fn vault_secret(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(&StoredSecret, SecretPhase)> {
         let t = self.transition();
         self.vault
             .secrets
@@ -265,7 +269,10 @@ impl World {
             .ok_or_else(|| VaultError::not_found(name))?;
         let found = match version {
             None => Some(s.latest()),
-            Some(v) => s.versions.iter().find(|x| x.version.eq_ignore_ascii_case(v)),
+            Some(v) => s
+                .versions
+                .iter()
+                .find(|x| x.version.eq_ignore_ascii_case(v)),
         };
         debug_assert_eq!(phase, SecretPhase::Live);
         found
@@ -274,7 +281,11 @@ impl World {
     }
 
     /// Soft-deletes every version; the name is *being deleted* for a while.
-    pub fn delete_secret(&mut self, name: &str, now: DateTime<Utc>) -> Result<&StoredSecret, VaultError> {
+    pub fn delete_secret(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&StoredSecret, VaultError> {
         match self.vault_secret(name, now) {
             None | Some((_, SecretPhase::SoftDeleted)) => return Err(VaultError::not_found(name)),
             Some((s, phase)) => {
@@ -294,7 +305,11 @@ impl World {
     }
 
     /// A soft-deleted secret (not yet visible while its deletion is finishing).
-    pub fn get_deleted_secret(&self, name: &str, now: DateTime<Utc>) -> Result<&StoredSecret, VaultError> {
+    pub fn get_deleted_secret(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&StoredSecret, VaultError> {
         match self.vault_secret(name, now) {
             Some((s, SecretPhase::SoftDeleted)) => Ok(s),
             _ => Err(VaultError::deleted_not_found(name)),
@@ -302,13 +317,19 @@ impl World {
     }
 
     /// Removes a soft-deleted secret for good.
-    pub fn purge_deleted_secret(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), VaultError> {
+    pub fn purge_deleted_secret(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), VaultError> {
         match self.vault_secret(name, now) {
             Some((_, SecretPhase::SoftDeleted)) => {
                 self.vault.secrets.remove(&name.to_ascii_lowercase());
                 Ok(())
             }
-            Some((s, phase @ SecretPhase::BeingDeleted)) => Err(Self::busy(&s.name, phase).expect("busy")),
+            Some((s, phase @ SecretPhase::BeingDeleted)) => {
+                Err(Self::busy(&s.name, phase).expect("busy"))
+            }
             _ => Err(VaultError::deleted_not_found(name)),
         }
     }
@@ -321,7 +342,9 @@ impl World {
     ) -> Result<&StoredSecret, VaultError> {
         match self.vault_secret(name, now) {
             Some((_, SecretPhase::SoftDeleted)) => {}
-            Some((s, phase @ SecretPhase::BeingDeleted)) => return Err(Self::busy(&s.name, phase).expect("busy")),
+            Some((s, phase @ SecretPhase::BeingDeleted)) => {
+                return Err(Self::busy(&s.name, phase).expect("busy"))
+            }
             _ => return Err(VaultError::deleted_not_found(name)),
         }
         let s = self
