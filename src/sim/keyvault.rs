@@ -18,6 +18,7 @@
 //! Vault's shape `{"error":{"code","message","innererror"?}}`. Values appear only in the answers of
 //! set and get; never in logs.
 
+mod list;
 pub mod vault;
 
 use std::collections::BTreeMap;
@@ -31,7 +32,8 @@ use super::env::KEY_VAULT_PATH;
 use super::state::{Audience, BearerError};
 use super::{empty_response, json_response, Req, Sim};
 use crate::config::Secret;
-use vault::{NewVersion, SecretPhase, SecretVersion, StoredSecret, VaultError};
+use list::{list, Listing};
+use vault::{NewVersion, SecretVersion, StoredSecret, VaultError};
 
 /// The api-versions of the secrets data plane the simulator accepts.
 pub const API_VERSIONS: [&str; 8] = [
@@ -49,7 +51,7 @@ pub const API_VERSIONS: [&str; 8] = [
 const RESOURCE: &str = "https://vault.azure.net";
 
 /// `maxresults` when none is given, and the largest accepted.
-const MAX_RESULTS: usize = 25;
+pub(super) const MAX_RESULTS: usize = 25;
 
 fn error_response(e: &VaultError) -> Response {
     let mut error = json!({"code": e.code, "message": e.message});
@@ -59,7 +61,7 @@ fn error_response(e: &VaultError) -> Response {
     json_response(e.status, &json!({ "error": error }))
 }
 
-fn bad(message: impl Into<String>) -> VaultError {
+pub(super) fn bad(message: impl Into<String>) -> VaultError {
     VaultError::new(400, "BadParameter", message)
 }
 
@@ -232,7 +234,7 @@ fn attributes(v: &SecretVersion) -> Value {
 }
 
 /// The properties a secret item and bundle share; `id` as given.
-fn properties(id: String, v: &SecretVersion) -> Map<String, Value> {
+pub(super) fn properties(id: String, v: &SecretVersion) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
     m.insert("attributes".into(), attributes(v));
@@ -254,7 +256,7 @@ fn bundle(base: &str, s: &StoredSecret, v: &SecretVersion, with_value: bool) -> 
     Value::Object(m)
 }
 
-fn deleted_fields(m: &mut Map<String, Value>, base: &str, s: &StoredSecret) {
+pub(super) fn deleted_fields(m: &mut Map<String, Value>, base: &str, s: &StoredSecret) {
     let unix = |t: Option<DateTime<Utc>>| t.map(|t| json!(t.timestamp())).unwrap_or(Value::Null);
     m.insert(
         "recoveryId".into(),
@@ -314,88 +316,4 @@ fn set(sim: &Sim, req: &Req, base: &str, name: &str) -> Result<Response, VaultEr
     let mut world = sim.world();
     let (stored, version) = world.set_secret(name, new, Utc::now())?;
     Ok(json_response(200, &bundle(base, stored, version, true)))
-}
-
-enum Listing<'a> {
-    Secrets,
-    Deleted,
-    Versions(&'a str),
-}
-
-/// One page of a listing: items after `$skiptoken`, `maxresults` of them, and `nextLink`.
-fn list(sim: &Sim, req: &Req, base: &str, listing: Listing<'_>) -> Result<Response, VaultError> {
-    let max = match req.query("maxresults") {
-        None => MAX_RESULTS,
-        Some(m) => m
-            .parse::<usize>()
-            .ok()
-            .filter(|m| (1..=MAX_RESULTS).contains(m))
-            .ok_or_else(|| {
-                bad(format!(
-                    "maxresults must be between 1 and {MAX_RESULTS}; got {m}."
-                ))
-            })?,
-    };
-    let now = Utc::now();
-    let world = sim.world();
-    let items: Vec<(String, Value)> = match listing {
-        Listing::Versions(name) => {
-            let (s, _) = world
-                .vault_secret(name, now)
-                .filter(|(_, p)| *p == SecretPhase::Live)
-                .ok_or_else(|| VaultError::not_found(name))?;
-            s.versions
-                .iter()
-                .map(|v| {
-                    let id = format!("{base}/secrets/{}/{}", s.name, v.version);
-                    (v.version.clone(), Value::Object(properties(id, v)))
-                })
-                .collect()
-        }
-        Listing::Secrets | Listing::Deleted => {
-            let want = if matches!(listing, Listing::Secrets) {
-                SecretPhase::Live
-            } else {
-                SecretPhase::SoftDeleted
-            };
-            world
-                .vault
-                .secrets
-                .iter()
-                .filter_map(|(key, s)| {
-                    let (_, phase) = world.vault_secret(key, now)?;
-                    (phase == want).then(|| {
-                        let mut m = properties(format!("{base}/secrets/{}", s.name), s.latest());
-                        if want == SecretPhase::SoftDeleted {
-                            deleted_fields(&mut m, base, s);
-                        }
-                        (key.clone(), Value::Object(m))
-                    })
-                })
-                .collect()
-        }
-    };
-    let after = req.query("$skiptoken");
-    let mut rest = items
-        .into_iter()
-        .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
-        .peekable();
-    let page: Vec<(String, Value)> = rest.by_ref().take(max).collect();
-    let next = match (rest.peek(), page.last()) {
-        (Some(_), Some((last, _))) => {
-            let mut url = url::Url::parse(&format!("{}{}", req.base, req.path()))
-                .expect("the simulator's own address is a URL");
-            url.query_pairs_mut()
-                .append_pair("api-version", req.query("api-version").unwrap_or_default())
-                .append_pair("maxresults", &max.to_string())
-                .append_pair("$skiptoken", last);
-            json!(url.to_string())
-        }
-        _ => Value::Null,
-    };
-    let value: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
-    Ok(json_response(
-        200,
-        &json!({"value": value, "nextLink": next}),
-    ))
 }

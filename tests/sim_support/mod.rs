@@ -3,6 +3,8 @@
 //! principal), raw HTTPS for wire checks, and the shape comparison with Microsoft's examples.
 #![allow(dead_code)]
 
+pub mod keyvault;
+
 use std::path::PathBuf;
 
 use haymaker::azure::identity::AzureConnection;
