@@ -332,12 +332,18 @@ pub fn pipeline_from_settings(settings: &Settings) -> Result<Pipeline, String> {
 }
 
 /// The token audience of the vault at `vault`: `https://{name}.vault.azure.cn` → `https://vault.azure.cn`
-/// (every cloud names its vaults `{name}.vault.{suffix}`); any other host (the simulator) → its origin.
+/// (every cloud names its vaults `{name}.vault.{suffix}`); any other host → the vault's URL without
+/// query and trailing slash (the simulator's `https://127.0.0.1:7443/vaults/haymaker`, whose origin
+/// alone is ARM's audience there).
 pub fn key_vault_audience(vault: &url::Url) -> String {
     let host = vault.host_str().unwrap_or_default();
     match host.split_once('.') {
         Some((_, rest)) if rest.starts_with("vault.") => format!("https://{rest}"),
-        _ => vault.origin().ascii_serialization(),
+        _ => format!(
+            "{}{}",
+            vault.origin().ascii_serialization(),
+            vault.path().trim_end_matches('/')
+        ),
     }
 }
 
@@ -355,5 +361,9 @@ mod audience_tests {
             "https://vault.usgovcloudapi.net"
         );
         assert_eq!(a("https://127.0.0.1:8443/"), "https://127.0.0.1:8443");
+        assert_eq!(
+            a("https://127.0.0.1:7443/vaults/haymaker/"),
+            "https://127.0.0.1:7443/vaults/haymaker"
+        );
     }
 }

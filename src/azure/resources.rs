@@ -358,7 +358,11 @@ impl ArmClient {
 
     /// Creates or replaces any resource by id (`PUT`, the provider's api-version) and waits for a
     /// long-running create; returns the resource as the service then describes it.
-    pub async fn create_or_update_by_id(&self, id: &str, body: &Value) -> Result<Value, AzureError> {
+    pub async fn create_or_update_by_id(
+        &self,
+        id: &str,
+        body: &Value,
+    ) -> Result<Value, AzureError> {
         let url = self.by_id_url(id).await?;
         send_and_wait(
             &self.pipeline,

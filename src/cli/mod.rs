@@ -67,8 +67,8 @@ enum Command {
         #[arg(long)]
         duration_hours: Option<f64>,
     },
-    /// Serve an in-memory Azure (Entra tokens, ARM with RBAC and throttling) over HTTPS on 127.0.0.1
-    /// for local runs and tests.
+    /// Serve an in-memory Azure (Entra tokens, ARM with RBAC and throttling, Graph, Key Vault) over
+    /// HTTPS on 127.0.0.1 for local runs and tests.
     ///
     /// Prints `simulator listening on https://127.0.0.1:PORT` once ready and stops on SIGTERM or
     /// Ctrl-C. `--print-env` prints the settings (AZURE_*, HAYMAKER_*) that point haymaker at it.

@@ -19,6 +19,8 @@
 //! | [`throttle`] | ARM's token buckets per (subscription, principal, reads/writes/deletes), headers, 429 |
 //! | [`faults`] | `--faults`: seeded 500 / 429 / connection resets and latency on service calls |
 //! | [`speed`] | `--speed`: scaled LRO durations, `Retry-After` and propagation; the LRO duration hook |
+//! | [`graph`] | Microsoft Graph v1.0 under `/graph/`: applications, passwords, service principals, deleted items; feeds the token endpoint's principals |
+//! | [`keyvault`] | the one Key Vault under `/vaults/haymaker/`: secrets with versions and soft delete, the SDK's 401 challenge |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
 //! segments case-insensitively and clients (the Azure CLI among them) send `resourcegroups` and
@@ -32,7 +34,9 @@ pub mod env;
 pub mod faults;
 pub mod filter;
 pub mod gate;
+pub mod graph;
 pub mod groups;
+pub mod keyvault;
 pub mod rbac;
 pub mod rbac_api;
 pub mod resources;
@@ -221,11 +225,13 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
         ["providers", "microsoft.authorization", ..] => arm::handle(sim, req),
+        [env::GRAPH_PATH, ..] => graph::handle(sim, req),
+        ["vaults", ..] => keyvault::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,
             "NotFound",
             format!(
-                "The simulator has no {} {} (this slice serves tokens and ARM).",
+                "The simulator has no {} {} (it serves tokens, ARM, Graph under /graph/ and Key Vault under /vaults/haymaker/).",
                 req.method,
                 req.path()
             ),

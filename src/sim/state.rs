@@ -4,8 +4,8 @@
 //! return the answer or a [`Failure`] (status, code, message): tokens here, groups and operations in
 //! [`super::groups`], generic resources in [`super::resources`], token issuance in [`super::tokens`];
 //! the HTTP modules only translate.
-//! Later services (RBAC, Graph, Key Vault, throttling) add their maps here and their methods beside
-//! ([`super::rbac`], [`super::throttle`]).
+//! Graph's directory is in [`super::graph::directory`], the vault's secrets in
+//! [`super::keyvault::vault`], RBAC in [`super::rbac`], ARM's rate limits in [`super::throttle`].
 //!
 //! Keys are lower case where Azure compares case-insensitively (subscription ids, group names,
 //! resource ids); the values keep the case they were created with.
@@ -16,6 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
 use super::env::SimIdentity;
+use super::graph::directory::Directory;
+use super::keyvault::vault::Vault;
 use crate::config::Secret;
 
 /// Behaviour knobs.
@@ -39,6 +41,8 @@ pub struct SimConfig {
     pub throttle: super::throttle::ThrottleLimits,
     /// Injected failures and latency (`--faults`); `None`: none.
     pub faults: Option<super::faults::FaultSpec>,
+    /// How long a Key Vault secret stays *being deleted* (or *being recovered*), answering 409.
+    pub key_vault_transition_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -52,6 +56,7 @@ impl Default for SimConfig {
             group_delete_duration: std::time::Duration::from_secs(15),
             throttle: super::throttle::ThrottleLimits::default(),
             faults: None,
+            key_vault_transition_ms: 2000,
         }
     }
 }
@@ -243,6 +248,10 @@ pub struct World {
     pub role_assignments: BTreeMap<String, super::rbac::RoleAssignment>,
     /// ARM's token buckets ([`super::throttle`]).
     pub throttle: super::throttle::Throttle,
+    /// Graph's applications, service principals and deleted items ([`super::graph::directory`]).
+    pub directory: Directory,
+    /// The Key Vault's secrets ([`super::keyvault::vault`]).
+    pub vault: Vault,
 }
 
 impl std::fmt::Debug for World {
@@ -316,6 +325,8 @@ impl World {
             operation_ready_at: HashMap::new(),
             role_assignments: BTreeMap::new(),
             throttle: super::throttle::Throttle::default(),
+            directory: Directory::seeded(identity, Utc::now()),
+            vault: Vault::default(),
         };
         world.seed_owner(&identity.principal_object_id);
         world
