@@ -26,6 +26,7 @@
 
 pub mod api;
 pub mod azure;
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod events;
