@@ -304,3 +304,38 @@ impl IdentityOps for AzureIdentities {
         Ok(vault.get(name, None).await?.is_some() || vault.get_deleted(name).await?.is_some())
     }
 }
+
+/// The three ports on one connection.
+pub struct AzurePorts {
+    pub inventory: GraphInventory,
+    pub arm: AzureArm,
+    pub identities: AzureIdentities,
+}
+
+impl AzurePorts {
+    /// On `pipeline`, with Key Vault at `vault` (built by the caller from the same connection).
+    pub fn new(pipeline: Pipeline, vault: Option<SecretsClient>) -> Self {
+        Self {
+            inventory: GraphInventory::new(pipeline.clone()),
+            arm: AzureArm::new(ArmClient::new(pipeline.clone())),
+            identities: AzureIdentities::new(pipeline, vault),
+        }
+    }
+
+    /// From a connection (`AzureConnection::from_settings`) and the vault URL (`KEY_VAULT_URL`).
+    pub fn from_connection(
+        connection: &crate::azure::identity::AzureConnection,
+        vault: Option<&url::Url>,
+    ) -> Result<Self, AzureError> {
+        let secrets = vault.map(|v| connection.secrets(v)).transpose()?;
+        Ok(Self::new(connection.pipeline(), secrets))
+    }
+
+    pub fn ports(&self) -> super::engine::Ports<'_> {
+        super::engine::Ports {
+            inventory: &self.inventory,
+            arm: &self.arm,
+            identities: &self.identities,
+        }
+    }
+}

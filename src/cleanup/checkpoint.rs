@@ -37,6 +37,8 @@ pub enum SubscriptionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeletionStatus {
+    /// Planned and about to be deleted (written before the deletes, so a crash cannot lose it).
+    Pending,
     Deleted,
     Failed,
 }
@@ -75,9 +77,18 @@ pub struct SubscriptionCheckpoint {
 impl SubscriptionCheckpoint {
     /// Lower-case ids deleted so far.
     pub fn deleted(&self) -> BTreeSet<String> {
+        self.with_status(DeletionStatus::Deleted)
+    }
+
+    /// Lower-case ids planned by an attempt that did not record how they ended.
+    pub fn pending(&self) -> BTreeSet<String> {
+        self.with_status(DeletionStatus::Pending)
+    }
+
+    fn with_status(&self, status: DeletionStatus) -> BTreeSet<String> {
         self.deletions
             .iter()
-            .filter(|(_, d)| d.status == DeletionStatus::Deleted)
+            .filter(|(_, d)| d.status == status)
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -146,8 +157,8 @@ fn entry<'a>(cp: &'a mut Checkpoint, subscription: &str) -> &'a mut Subscription
         })
 }
 
-/// The checkpoint after `update`. A recorded `Deleted` is never overwritten by a later failure
-/// (a retry that finds it gone is not a failure); attempts add up.
+/// The checkpoint after `update`. A recorded `Deleted` is never overwritten (a retry that finds it
+/// gone is not a failure), `Pending` never overwrites an outcome; attempts add up.
 pub fn apply(
     current: Option<&Checkpoint>,
     run_id: Uuid,
@@ -173,6 +184,7 @@ pub fn apply(
                 let key = r.id.to_ascii_lowercase();
                 match s.deletions.get_mut(&key) {
                     Some(old) if old.status == DeletionStatus::Deleted => {}
+                    Some(_) if r.status == DeletionStatus::Pending => {}
                     Some(old) => {
                         let attempts = old.attempts + r.attempts;
                         *old = r.clone();

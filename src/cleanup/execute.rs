@@ -93,6 +93,20 @@ pub async fn clean_subscription(
         });
     }
     let done: BTreeSet<String> = previous.map(|s| s.deleted()).unwrap_or_default();
+    // Planned by an attempt that crashed before recording the outcome: re-read like the rest.
+    let pending: Vec<(String, String)> = previous
+        .map(|s| {
+            s.pending()
+                .into_iter()
+                .map(|k| {
+                    (
+                        s.deletions[&k].id.clone(),
+                        s.deletions[&k].resource_type.clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     if !dry_run {
         recorder
             .record(Update::SubscriptionStarted {
@@ -125,13 +139,39 @@ pub async fn clean_subscription(
             return Ok(failed(error));
         }
     };
-    let ids: Vec<String> = found
+    let mut ids: Vec<String> = found
         .all_ids()
         .into_iter()
         .filter(|i| !done.contains(&i.to_ascii_lowercase()))
         .collect();
+    ids.extend(pending.iter().map(|(id, _)| id.clone()));
+    ids.sort_by_key(|i| i.to_ascii_lowercase());
+    ids.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let (observed, read_errors) = guard_all(arm, run_id, &ids, options.concurrency).await;
     let plan = plan_subscription(&found, &observed, &done);
+    if !dry_run {
+        // What the crashed attempt deleted without recording it: gone now, so deleted then.
+        let finished: Vec<DeletionRecord> = pending
+            .iter()
+            .filter(|(id, _)| observed.get(&id.to_ascii_lowercase()) == Some(&GuardVerdict::Gone))
+            .map(|(id, t)| record(id, t, DeletionStatus::Deleted, 1, None, None))
+            .collect();
+        // Write ahead: every planned delete, before any is sent.
+        let planned: Vec<DeletionRecord> = plan
+            .steps()
+            .flat_map(|s| {
+                std::iter::once((&s.id, &s.resource_type))
+                    .chain(s.covers.iter().map(|c| (&c.id, &c.resource_type)))
+            })
+            .map(|(id, t)| record(id, t, DeletionStatus::Pending, 0, None, None))
+            .collect();
+        recorder
+            .record(Update::Deletions {
+                subscription: subscription.to_string(),
+                records: finished.into_iter().chain(planned).collect(),
+            })
+            .await?;
+    }
     progress.report(&ProgressEvent::Planned {
         subscription,
         steps: plan.steps().count(),
@@ -241,6 +281,25 @@ pub async fn guard_all(
         }
     }
     (observed, errors)
+}
+
+fn record(
+    id: &str,
+    resource_type: &str,
+    status: DeletionStatus,
+    attempts: u32,
+    deleted_at: Option<chrono::DateTime<Utc>>,
+    error: Option<String>,
+) -> DeletionRecord {
+    DeletionRecord {
+        id: id.to_string(),
+        resource_type: resource_type.to_string(),
+        status,
+        attempts,
+        deleted_at,
+        error,
+        covered_by: None,
+    }
 }
 
 /// Deletes one step, retrying 409s; the records of the step and of what it covered.

@@ -220,7 +220,7 @@ fn foreign_gone_unread_and_done_are_not_deleted() {
         skipped[vnet.as_str()].contains("child"),
         "a VNet with a foreign subnet stays"
     );
-    assert_eq!(plan.gone, [pip.clone()]);
+    assert_eq!(plan.gone, std::slice::from_ref(&pip));
 }
 
 #[test]

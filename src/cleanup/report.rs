@@ -121,11 +121,16 @@ pub fn build_report(
                 resource_type: Some(d.resource_type.clone()),
                 status: match d.status {
                     DeletionStatus::Deleted => ResourceDeletionStatus::Deleted,
-                    DeletionStatus::Failed => ResourceDeletionStatus::Failed,
+                    DeletionStatus::Failed | DeletionStatus::Pending => {
+                        ResourceDeletionStatus::Failed
+                    }
                 },
                 attempts: d.attempts.max(1),
                 deleted_at: d.deleted_at,
-                error: d.error.clone(),
+                error: match d.status {
+                    DeletionStatus::Pending => Some("planned, not reached yet".into()),
+                    _ => d.error.clone(),
+                },
             });
         }
     }
