@@ -12,6 +12,7 @@
 //! | [`events`] | agents' event schema, idempotent ingestion into the archive, the per-run resource ledger |
 //! | [`run`] | the run's documents and the pure decisions over them (today: start, status) |
 //! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
+//! | [`cleanup`] | the cleanup engine: discovery by tag, the scope guard, dependency-ordered deletes in waves, identities, verification, checkpoint, the `CleanupReport` |
 //! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
 //! | [`events`] | agent events on Service Bus: [`events::bus`] publishes to the topic and live-tails a subscription |
 //! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |

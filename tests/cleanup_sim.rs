@@ -654,3 +654,113 @@ async fn one_failing_subscription_is_reported_and_retried_without_failing_the_ot
     );
     sim.stop().await;
 }
+
+/// Answers 409 to the first `conflicts` deletes of each id (the simulator has no dependency
+/// conflicts yet; this one edge case is a wrapper around the real ARM port).
+struct Conflicting<A> {
+    inner: A,
+    conflicts: u32,
+    seen: std::sync::Mutex<std::collections::BTreeMap<String, u32>>,
+}
+
+#[async_trait::async_trait]
+impl<A: haymaker::cleanup::ArmOps> haymaker::cleanup::ArmOps for Conflicting<A> {
+    async fn read_tags(
+        &self,
+        id: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, haymaker::azure::AzureError>
+    {
+        self.inner.read_tags(id).await
+    }
+
+    async fn delete(
+        &self,
+        id: &str,
+    ) -> Result<haymaker::azure::arm::DeleteOutcome, haymaker::azure::AzureError> {
+        let n = {
+            let mut seen = self.seen.lock().unwrap();
+            let n = seen.entry(id.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if n <= self.conflicts {
+            return Err(haymaker::azure::AzureError::Http {
+                method: "DELETE".into(),
+                path: id.into(),
+                status: 409,
+                code: "InUseSubnetCannotBeDeleted".into(),
+                message: "Subnet is in use".into(),
+                request_id: "test".into(),
+            });
+        }
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn dependency_conflicts_are_retried_and_counted_and_give_up_after_the_limit() {
+    let sim = TestSim::start().await;
+    let p = sim.pipeline();
+    let s0 = sim.sub(0);
+    let run = Uuid::new_v4();
+    let r = run.to_string();
+    let ours = run_tags(&r);
+    sim.put_group(&p, &s0, "shared", &[]).await;
+    let subnet_holder = sim
+        .put(
+            &p,
+            &s0,
+            "shared",
+            "Microsoft.Network/virtualNetworks/v",
+            &ours,
+        )
+        .await;
+    let inventory = WorldInventory::new(&sim);
+    let directory = FakeDirectory::default();
+    let req = request(
+        run,
+        std::slice::from_ref(&s0),
+        RunIdentities::default(),
+        Mode::Execute,
+    );
+
+    // Two conflicts, then success: within the 3 attempts allowed.
+    let arm = Conflicting {
+        inner: AzureArm::new(ArmClient::new(p.clone())),
+        conflicts: 2,
+        seen: Default::default(),
+    };
+    let ok = clean(&inventory, &arm, &directory, None, &req).await;
+    assert_eq!(ok.report.status, CleanupStatus::Verified, "{ok:#?}");
+    assert_eq!(ok.report.deletions[0].attempts, 3);
+    assert!(!sim.exists(&subnet_holder));
+
+    // Always in conflict: reported as failed with the service's code, the subscription not done.
+    let stuck = sim
+        .put(
+            &p,
+            &s0,
+            "shared",
+            "Microsoft.Network/virtualNetworks/w",
+            &ours,
+        )
+        .await;
+    let arm = Conflicting {
+        inner: AzureArm::new(ArmClient::new(p.clone())),
+        conflicts: u32::MAX,
+        seen: Default::default(),
+    };
+    let failed = clean(&inventory, &arm, &directory, None, &req).await;
+    assert!(sim.exists(&stuck));
+    let d = &failed.report.deletions[0];
+    assert_eq!((d.attempts, d.resource_id.as_str()), (3, stuck.as_str()));
+    assert!(d
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("InUseSubnetCannotBeDeleted"));
+    assert_eq!(failed.subscriptions[0].state, SubscriptionState::Failed);
+    assert_eq!(failed.leftovers, std::slice::from_ref(&stuck));
+    assert_eq!(failed.report.status, CleanupStatus::Failed);
+    sim.stop().await;
+}

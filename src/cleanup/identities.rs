@@ -91,11 +91,7 @@ pub async fn discover_identities(
         Ok(principals) => {
             found.principals = principals
                 .into_iter()
-                .filter(|p| {
-                    let rest = &p.display_name[prefix.len().min(p.display_name.len())..];
-                    p.display_name.len() >= prefix.len()
-                        && (rest.is_empty() || rest.starts_with('-'))
-                })
+                .filter(|p| is_run_name(&p.display_name, &prefix))
                 .collect();
         }
         Err(e) => errors.push(format!("finding principals named {prefix}…: {e}")),
@@ -115,6 +111,15 @@ pub async fn discover_identities(
     found.role_assignment_ids.sort();
     found.role_assignment_ids.dedup();
     (found, errors)
+}
+
+/// `haymaker-<run>` or `haymaker-<run>-…` (not `haymaker-<run>x…`), case-insensitively as Graph
+/// compares.
+fn is_run_name(name: &str, prefix: &str) -> bool {
+    let head = name.get(..prefix.len());
+    let rest = name.get(prefix.len()..).unwrap_or("");
+    head.is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+        && (rest.is_empty() || rest.starts_with('-'))
 }
 
 /// Fills in missing object ids by display name.
@@ -202,6 +207,21 @@ pub async fn clean_identities(
         outcome.checks = verify(ops, identities, &principals).await;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+#[test]
+fn run_names_end_at_the_run_id() {
+    let p = "haymaker-3f0c8a52-1b4e-4a55-9d40-6a1f2b7c9e01";
+    assert!(is_run_name(p, p));
+    assert!(is_run_name(&format!("{p}-web"), p));
+    assert!(is_run_name(&p.to_ascii_uppercase(), p));
+    assert!(!is_run_name(&format!("{p}x-web"), p));
+    assert!(!is_run_name("haymaker-3f0c", p));
+    assert!(!is_run_name(
+        "haymaker-3f0c8a52-1b4e-4a55-9d40-6a1f2b7c9eä1-x",
+        p
+    ));
 }
 
 async fn act(ops: &dyn IdentityOps, kind: IdentityKind, target: &str) -> Result<(), AzureError> {
