@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 mod directory;
+pub mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
