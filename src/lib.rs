@@ -14,6 +14,7 @@
 //! | [`orchestrator`] | the I/O that carries the run's decisions out: tick, validation, provisioning, monitoring, cleanup units, reporting |
 //! | [`clock`] | the orchestrator's clock (system, or scaled for the sandbox) |
 //! | [`store`] | the state store: Blob Storage or a local directory, ETags, create-only, compare-and-swap |
+//! | [`cleanup`] | the cleanup engine: discovery by tag, the scope guard, dependency-ordered deletes in waves, identities, verification, checkpoint, the `CleanupReport` |
 //! | [`azure`] | the one control-plane pipeline (token, retry, rate limits, breaker), LROs, paging |
 //! | [`events`] | agent events on Service Bus: [`events::bus`] publishes to the topic and live-tails a subscription |
 //! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |
@@ -28,6 +29,7 @@
 
 pub mod api;
 pub mod azure;
+pub mod cleanup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,5 +1,7 @@
 //! The `haymaker` command line: thin commands over the library.
 
+mod cleanup;
+mod cleanup_render;
 mod logs;
 mod scenarios;
 pub mod settings;
@@ -92,6 +94,15 @@ enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
+    /// Delete everything a run left in Azure — verifiably, in dependency order, and nothing else.
+    ///
+    /// Finds the run's resources by their haymaker-run-id tag in every target subscription,
+    /// re-reads each to make sure it is the run's, deletes them in order, then the run's role
+    /// assignments, principals and secrets, and verifies that nothing is left. Works for any run id,
+    /// also one the state store does not know. Try --dry-run first.
+    Cleanup(cleanup::CleanupArgs),
+    /// List what haymaker left in Azure: everything tagged haymaker-managed=true by run, or one run.
+    Discover(cleanup::DiscoverArgs),
     /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
     Settings {
         /// Print `local.settings.example.json` instead of the table.
@@ -109,6 +120,8 @@ pub fn main() -> ExitCode {
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
         Command::Sim(args) => sim::run(args),
+        Command::Cleanup(args) => cleanup::cleanup(args),
+        Command::Discover(args) => cleanup::discover(args),
         Command::Logs {
             run_id,
             live,
