@@ -182,8 +182,12 @@ pub async fn clean_subscription(
     if !dry_run {
         for wave in &plan.waves {
             for chunk in wave.chunks(options.chunk.max(1)) {
-                let records: Vec<Vec<DeletionRecord>> = stream::iter(chunk)
-                    .map(|step| delete_step(arm, progress, &options.conflict, subscription, step))
+                // Owned items: a future that borrows from the iterator is not `Send` for every
+                // lifetime, which the handler's (Send) futures need.
+                let records: Vec<Vec<DeletionRecord>> = stream::iter(chunk.to_vec())
+                    .map(|step| async move {
+                        delete_step(arm, progress, &options.conflict, subscription, &step).await
+                    })
                     .buffer_unordered(options.concurrency.max(1))
                     .collect()
                     .await;
@@ -262,10 +266,13 @@ pub async fn guard_all(
     ids: &[String],
     concurrency: usize,
 ) -> (BTreeMap<String, GuardVerdict>, Vec<String>) {
-    let reads: Vec<(String, Result<GuardVerdict, AzureError>)> = stream::iter(ids)
+    let reads: Vec<(String, Result<GuardVerdict, AzureError>)> = stream::iter(ids.to_vec())
         .map(|id| async move {
-            let result = arm.read_tags(id).await.map(|t| verdict(run_id, t.as_ref()));
-            (id.clone(), result)
+            let result = arm
+                .read_tags(&id)
+                .await
+                .map(|t| verdict(run_id, t.as_ref()));
+            (id, result)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

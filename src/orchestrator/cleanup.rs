@@ -1,24 +1,214 @@
-//! The cleanup phase's units: one subscription's resources, then the run's identities. The engine
-//! that finds, orders, deletes and verifies is [`crate::cleanup`].
+//! The cleanup phase's units, on the engine in [`crate::cleanup`]: one subscription's resources
+//! (agents' container apps included: they carry the run's tags), then the run's identities and a
+//! fresh search that verifies nothing is left, which writes `cleanup-report.json`. A subscription
+//! that fails is recorded with its reason and retried (the host redelivers the unit; the tick
+//! re-dispatches it when its lease runs out); it never marks the others failed and is never
+//! recorded as done.
 
 use uuid::Uuid;
 
+use crate::cleanup::checkpoint::Recorder;
+use crate::cleanup::execute::{clean_subscription, ExecOptions};
+use crate::cleanup::identities::{clean_identities, discover_identities};
+use crate::cleanup::report::build_report;
+use crate::cleanup::{
+    verify_resources, CleanupError, CleanupOptions, CleanupStatus, NoProgress, RunIdentities,
+    RunPrincipal, SubscriptionState,
+};
+use crate::run::{keys, Phase, RunState};
+use crate::store::Decision;
+
 use super::{Orchestrator, OrchestratorError};
+
+/// Verification attempts before the run accepts a cleanup report that is not `verified`.
+pub const MAX_IDENTITY_ATTEMPTS: u32 = 5;
+
+impl From<CleanupError> for OrchestratorError {
+    fn from(e: CleanupError) -> Self {
+        match e {
+            CleanupError::Store(s) => OrchestratorError::Store(s),
+            CleanupError::Invalid(m) => OrchestratorError::Permanent(m),
+        }
+    }
+}
+
+/// What the run document knows of its identities.
+pub fn known_identities(state: &RunState) -> RunIdentities {
+    let mut ids = RunIdentities::default();
+    for s in &state.scenarios {
+        if let Some(p) = &s.principal {
+            ids.principals.push(RunPrincipal {
+                app_object_id: Some(p.application_object_id.clone()),
+                sp_object_id: p.principal_object_id.clone(),
+                app_id: p.app_id.clone(),
+                display_name: p.display_name.clone(),
+            });
+        }
+        ids.secret_names.push(s.secret_name.clone());
+        ids.role_assignment_ids
+            .extend(s.role_assignment_ids.iter().cloned());
+    }
+    ids
+}
+
+async fn load_cleaning(
+    o: &Orchestrator,
+    run_id: Uuid,
+) -> Result<Result<RunState, String>, OrchestratorError> {
+    Ok(match o.load_run(run_id).await? {
+        None => Err(format!("run {run_id} is unknown")),
+        Some(s) if s.phase != Phase::Cleanup => Err(format!("run is in {:?}", s.phase)),
+        Some(s) => Ok(s),
+    })
+}
 
 /// Cleans one subscription.
 pub async fn subscription(
-    _o: &Orchestrator,
+    o: &Orchestrator,
     run_id: Uuid,
     subscription: &str,
 ) -> Result<String, OrchestratorError> {
-    Err(OrchestratorError::NotYet(format!(
-        "cleanup of {subscription} for run {run_id}: engine not wired yet"
-    )))
+    let state = match load_cleaning(o, run_id).await? {
+        Ok(s) => s,
+        Err(why) => return Ok(format!("skipped: {why}")),
+    };
+    if state
+        .cleanup
+        .subscriptions_done
+        .iter()
+        .any(|s| s == subscription)
+    {
+        return Ok(format!("skipped: {subscription} is already clean"));
+    }
+    let cloud = o.cloud()?;
+    let ports = cloud.cleanup_ports();
+    let recorder = Recorder::open(Some(o.store.clone()), run_id).await?;
+    let outcome = clean_subscription(
+        ports.inventory,
+        ports.arm,
+        &recorder,
+        &NoProgress,
+        &ExecOptions::default(),
+        run_id,
+        subscription,
+        false,
+    )
+    .await?;
+    let deleted = outcome.plan.as_ref().map_or(0, |p| p.resource_count());
+    match (outcome.state, outcome.error) {
+        (SubscriptionState::Done, None) => {
+            o.update_run(run_id, |run| {
+                run.cleanup.subscription_errors.remove(subscription);
+                if run
+                    .cleanup
+                    .subscriptions_done
+                    .iter()
+                    .any(|s| s == subscription)
+                {
+                    return false;
+                }
+                run.cleanup
+                    .subscriptions_done
+                    .push(subscription.to_string());
+                true
+            })
+            .await?;
+            tracing::info!(%run_id, subscription, deleted, "subscription cleaned");
+            Ok(format!("{subscription}: {deleted} planned deletes done"))
+        }
+        (_, error) => {
+            let reason = error.unwrap_or_else(|| "not finished".into());
+            let now = o.now();
+            o.update_run(run_id, |run| {
+                run.cleanup
+                    .subscription_errors
+                    .insert(subscription.to_string(), reason.clone());
+                run.record_error(
+                    now,
+                    "CLEANUP_SUBSCRIPTION_FAILED",
+                    format!("{subscription}: {reason}"),
+                    None,
+                );
+                true
+            })
+            .await?;
+            tracing::warn!(%run_id, subscription, %reason, "subscription cleanup will be retried");
+            Err(OrchestratorError::NotYet(format!(
+                "cleanup of {subscription}: {reason}"
+            )))
+        }
+    }
 }
 
-/// Cleans the run's identities.
-pub async fn identities(_o: &Orchestrator, run_id: Uuid) -> Result<String, OrchestratorError> {
-    Err(OrchestratorError::NotYet(format!(
-        "identity cleanup for run {run_id}: engine not wired yet"
-    )))
+/// Removes the run's identities, verifies everything is gone, and writes the cleanup report.
+pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, OrchestratorError> {
+    let state = match load_cleaning(o, run_id).await? {
+        Ok(s) => s,
+        Err(why) => return Ok(format!("skipped: {why}")),
+    };
+    if state.cleanup.identities_done {
+        return Ok("skipped: identities are already clean".into());
+    }
+    let cloud = o.cloud()?;
+    let ports = cloud.cleanup_ports();
+    let mut ids = known_identities(&state);
+    let (found, discovery_errors) =
+        discover_identities(ports.identities, run_id, &state.subscriptions).await;
+    ids.merge(found);
+    let recorder = Recorder::open(Some(o.store.clone()), run_id).await?;
+    let mut outcome =
+        clean_identities(ports.identities, &recorder, &NoProgress, &ids, false).await?;
+    outcome.discovery_errors = discovery_errors;
+    let (leftovers, unverified) = verify_resources(
+        &ports,
+        run_id,
+        &state.subscriptions,
+        &CleanupOptions::default(),
+    )
+    .await;
+    let report = build_report(
+        &recorder.snapshot().await,
+        &outcome,
+        &leftovers,
+        &unverified,
+    );
+    let verified = report.status == CleanupStatus::Verified;
+    let value = serde_json::to_value(&report)
+        .map_err(|e| OrchestratorError::Permanent(format!("cleanup report: {e}")))?;
+    o.store
+        .update_json(
+            &keys::cleanup_report(run_id),
+            |_: Option<&serde_json::Value>| Decision::Write(value.clone(), ()),
+        )
+        .await?;
+    let now = o.now();
+    let summary = format!(
+        "cleanup {:?}: {} leftovers, {} unverified, {} identity failures",
+        report.status,
+        leftovers.len(),
+        unverified.len(),
+        outcome.failures()
+    );
+    let updated = o
+        .update_run(run_id, |run| {
+            run.cleanup.identity_attempts += 1;
+            if verified || run.cleanup.identity_attempts >= MAX_IDENTITY_ATTEMPTS {
+                run.cleanup.identities_done = true;
+                run.cleanup.identities_error = (!verified).then(|| summary.clone());
+                if !verified {
+                    run.record_error(now, "CLEANUP_NOT_VERIFIED", summary.clone(), None);
+                }
+            } else {
+                run.cleanup.identities_error = Some(summary.clone());
+            }
+            true
+        })
+        .await?;
+    let done = updated.is_some_and(|s| s.cleanup.identities_done);
+    tracing::info!(%run_id, verified, done, %summary, "identities cleaned and verified");
+    if done {
+        Ok(summary)
+    } else {
+        Err(OrchestratorError::NotYet(summary))
+    }
 }

@@ -11,6 +11,8 @@ use crate::azure::keyvault::SecretsClient;
 use crate::azure::resource_graph::ResourceGraphClient;
 use crate::azure::resources::ArmClient;
 use crate::azure::{AzureError, Pipeline};
+use crate::cleanup::azure_ports::AzurePorts;
+use crate::cleanup::Ports;
 use crate::config::{catalog, Secret, Settings};
 
 /// The clients.
@@ -24,6 +26,8 @@ pub struct Cloud {
     pub resource_graph: ResourceGraphClient,
     /// `None` when `KEY_VAULT_URL` is not set (validation reports it).
     pub secrets: Option<SecretsClient>,
+    /// The cleanup engine's ports on the same pipeline.
+    cleanup: AzurePorts,
     settings: Arc<Settings>,
 }
 
@@ -32,14 +36,17 @@ impl Cloud {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         let connection = AzureConnection::from_settings(settings)?;
         let pipeline = connection.pipeline();
-        let secrets = match &settings.azure.key_vault_url {
-            Some(url) => Some(
-                connection
-                    .secrets(url)
-                    .map_err(|e| format!("{}: {e}", catalog::KEY_VAULT_URL))?,
-            ),
-            None => None,
+        let vault = |connection: &AzureConnection| {
+            settings
+                .azure
+                .key_vault_url
+                .as_ref()
+                .map(|url| connection.secrets(url))
+                .transpose()
+                .map_err(|e| format!("{}: {e}", catalog::KEY_VAULT_URL))
         };
+        let secrets = vault(&connection)?;
+        let cleanup = AzurePorts::new(pipeline.clone(), vault(&connection)?);
         Ok(Self {
             resources: ArmClient::new(pipeline.clone()),
             authorization: AuthorizationClient::new(pipeline.clone()),
@@ -47,10 +54,16 @@ impl Cloud {
             container_apps: ContainerAppsClient::new(pipeline.clone()),
             resource_graph: ResourceGraphClient::new(pipeline.clone()),
             secrets,
+            cleanup,
             pipeline,
             connection,
             settings: Arc::new(settings.clone()),
         })
+    }
+
+    /// The cleanup engine's ports (Resource Graph, ARM, identities) on this connection.
+    pub fn cleanup_ports(&self) -> Ports<'_> {
+        self.cleanup.ports()
     }
 
     /// A resources client acting as the service principal `client_id` with `secret` — used to see

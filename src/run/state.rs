@@ -135,6 +135,9 @@ pub struct CleanupState {
     pub identities_done: bool,
     #[serde(default)]
     pub identities_error: Option<String>,
+    /// Identity cleanup + verification attempts so far.
+    #[serde(default)]
+    pub identity_attempts: u32,
 }
 
 /// `execution-state/runs/{run_id}/state.json`: the run's phase machine.
