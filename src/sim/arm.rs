@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 
 use super::state::{OperationStatus, ResourceGroup, Subscription};
 use super::{
-    arm_error, auth, catalog, empty_response, filter, json_response, resources, Failure, Req, Sim,
+    arm_error, auth, catalog, container_apps, empty_response, filter, json_response, resources,
+    Failure, Req, Sim,
 };
 
 /// The answer, or a failure in ARM's shape.
@@ -70,6 +71,12 @@ pub fn handle(sim: &Sim, req: &Req) -> Response {
         }
         ["subscriptions", _, "providers", _] => {
             only_get(req).and_then(|_| catalog::get_provider(&sim.world(), &s[1], &s[3]))
+        }
+        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.app", ..] => {
+            container_apps::handle(sim, req, &s[1], &s[3], &s[5..], &api_version)
+        }
+        ["subscriptions", _, "providers", "microsoft.app", "containerapps", _, "operationresults", _] => {
+            container_apps::poll(sim, req, &s[1], &s[5], &s[7])
         }
         ["subscriptions", _, "resourcegroups", _, "providers", ..] => {
             resources::handle(sim, req, &s[1], Some(&s[3]), &s[5..], &api_version)

@@ -21,10 +21,14 @@
 pub mod arm;
 pub mod auth;
 pub mod catalog;
+pub mod conflicts;
+pub mod container_apps;
 pub mod discovery;
 pub mod env;
 pub mod filter;
 pub mod groups;
+pub mod kql;
+pub mod resource_graph;
 pub mod resources;
 pub mod state;
 pub mod tls;
@@ -73,7 +77,8 @@ pub struct Sim {
 impl Sim {
     /// `token_key`: signs tokens ([`tls::Ca::token_key`] keeps it stable across restarts).
     pub fn new(identity: SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
-        let world = World::new(&identity, config, token_key);
+        let mut world = World::new(&identity, config, token_key);
+        world.seed_default_environment(&identity);
         Self {
             port: identity.port,
             identity,
@@ -203,6 +208,7 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         }
         [_, "discovery", "v2.0", "keys"] => json_response(200, &json!({"keys": []})),
         ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
+        ["providers", "microsoft.resourcegraph", "resources"] => resource_graph::handle(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,

@@ -218,6 +218,10 @@ pub struct World {
     /// By lower-case id.
     pub resources: BTreeMap<String, Resource>,
     pub operations: HashMap<String, Operation>,
+    /// Resource Graph's per-principal query quota.
+    pub resource_graph_quota: super::resource_graph::Quota,
+    /// Container Apps' operations and the inline secret values GET never shows.
+    pub container_apps: super::container_apps::AppsState,
 }
 
 impl std::fmt::Debug for World {
@@ -287,6 +291,8 @@ impl World {
             groups: BTreeMap::new(),
             resources: BTreeMap::new(),
             operations: HashMap::new(),
+            resource_graph_quota: Default::default(),
+            container_apps: Default::default(),
         }
     }
 
