@@ -30,6 +30,8 @@ use super::{empty_response, json_response, resources, Req, Sim};
 use crate::azure::container_apps::ContainerApp;
 use crate::config::Secret;
 
+#[path = "container_apps_env.rs"]
+mod environments;
 #[path = "container_apps_ops.rs"]
 mod ops;
 #[path = "container_apps_world.rs"]
@@ -138,15 +140,18 @@ pub fn handle(sim: &Sim, req: &Req, sub: &str, rg: &str, rest: &[String], api: &
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     match (lower.as_slice(), &req.method) {
         ([_, "managedenvironments", _], &Method::GET) => {
-            let world = sim.world();
-            world.group(sub, rg)?;
             let key = format!(
                 "/subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.app/managedenvironments/{}",
                 lower[2]
             )
             .to_ascii_lowercase();
-            match world.resources.get(&key) {
-                Some(r) => Ok(json_response(200, &r.body)),
+            let found = {
+                let world = sim.world();
+                world.group(sub, rg)?;
+                world.resources.get(&key).map(|r| r.body.clone())
+            };
+            match found {
+                Some(body) => Ok(json_response(200, &body)),
                 None => resources::handle(sim, req, sub, Some(rg), rest, api),
             }
         }
@@ -198,18 +203,21 @@ fn app(
             let response = json_response(if created { 201 } else { 200 }, &representation);
             Ok(with_operation(sim, req, response, sub, name, &op, api))
         }
-        Method::DELETE => match sim.world().begin_delete_container_app(sub, rg, name)? {
-            None => Ok(empty_response(204)),
-            Some(op) => Ok(with_operation(
-                sim,
-                req,
-                empty_response(202),
-                sub,
-                name,
-                &op,
-                api,
-            )),
-        },
+        Method::DELETE => {
+            let started = sim.world().begin_delete_container_app(sub, rg, name)?;
+            match started {
+                None => Ok(empty_response(204)),
+                Some(op) => Ok(with_operation(
+                    sim,
+                    req,
+                    empty_response(202),
+                    sub,
+                    name,
+                    &op,
+                    api,
+                )),
+            }
+        }
         _ => Err(method_not_allowed(req)),
     }
 }
