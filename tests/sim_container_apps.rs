@@ -6,64 +6,17 @@
 
 mod sim_support;
 
-use std::time::Duration;
-
 use haymaker::azure::arm::DeleteOutcome;
 use haymaker::azure::container_apps::{
-    AppSecret, Configuration, Container, ContainerApp, ContainerAppProvisioningState,
-    ContainerAppsClient, EnvVar, IdentityType, ManagedIdentity, Resources, RunningStatus, Template,
+    ContainerApp, ContainerAppProvisioningState, ContainerAppsClient, RunningStatus,
 };
-use haymaker::azure::lro::{self, LroOptions};
+use haymaker::azure::lro;
 use haymaker::azure::{ApiRequest, Service};
-use haymaker::config::Secret;
 use serde_json::{json, Value};
+use sim_support::apps::{agent, fast};
 use sim_support::{assert_conforms, http_code, vector, TestSim};
 
 const API: &str = "2026-01-01";
-
-fn fast() -> LroOptions {
-    LroOptions {
-        default_interval: Duration::from_millis(10),
-        ..LroOptions::default()
-    }
-}
-
-fn agent(env: &str, profile: &str, cpu: f64, memory: &str) -> ContainerApp {
-    let mut app = ContainerApp::new("eastus", env);
-    app.tags.insert("haymaker-run".into(), "r1".into());
-    app.identity = Some(ManagedIdentity {
-        identity_type: IdentityType::SystemAssigned,
-        principal_id: None,
-        tenant_id: None,
-        user_assigned_identities: Default::default(),
-    });
-    app.properties.workload_profile_name = Some(profile.into());
-    app.properties.configuration = Some(Configuration {
-        secrets: vec![
-            AppSecret::inline("api-key", Secret::new("s3cret-value")),
-            AppSecret::key_vault("sp-secret", "https://vault/secrets/sp", "system"),
-        ],
-        registries: vec![],
-    });
-    app.properties.template = Some(Template {
-        containers: vec![Container {
-            name: "agent".into(),
-            image: "haymaker:latest".into(),
-            command: vec!["haymaker".into(), "agent".into()],
-            args: vec![],
-            env: vec![
-                EnvVar::value("RUN_ID", "r1"),
-                EnvVar::secret("API_KEY", "api-key"),
-            ],
-            resources: Some(Resources {
-                cpu,
-                memory: memory.into(),
-            }),
-        }],
-        scale: None,
-    });
-    app
-}
 
 #[tokio::test]
 async fn an_agent_app_is_created_runs_stops_and_is_deleted() {

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`env`] | ids, the orchestrator's credentials and the endpoints, derived from the port; `--print-env` |
 //! | [`tls`] | the CA kept on disk, the leaf certificate, the TLS accept loop (HTTP/1.1 and HTTP/2) |
-//! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations |
+//! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations, Resource Graph quota, Container Apps state |
 //! | [`groups`] | subscriptions, resource groups and the operations that delete them (methods of the world) |
 //! | [`auth`] | Entra's token endpoint and the bearer check |
 //! | [`tokens`] | signed tokens (still valid after a restart with the same CA), issued and checked |
@@ -12,6 +12,10 @@
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
+//! | [`conflicts`] | dependency conflicts on delete (subnet, NIC, disk, public IP in use) |
+//! | [`resource_graph`] | Resource Graph queries: rows, `$skipToken` paging, the per-principal quota |
+//! | [`kql`] | the KQL subset Resource Graph queries use: tokenizer, parser, evaluation |
+//! | [`container_apps`] | Container Apps: environments (one seeded), apps as LROs, stop/start, accessors for the sandbox |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword

@@ -284,11 +284,12 @@ fn answer(world: &World, req: &Req) -> Result<Value, Failure> {
     let has_id = query
         .ops
         .iter()
+        .rev()
         .filter_map(|op| match op {
             Op::Project(items) => Some(items.iter().any(|(name, _)| name == "id")),
             _ => None,
         })
-        .last()
+        .next()
         .unwrap_or(true);
     let rows = kql_eval::run(&query.ops, rows);
     let print = fingerprint(text, &subscriptions);

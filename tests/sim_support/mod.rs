@@ -3,6 +3,8 @@
 //! against Microsoft's examples.
 #![allow(dead_code)]
 
+pub mod apps;
+
 use haymaker::azure::{ApiRequest, AzureError, Pipeline, RetryOptions, Service};
 use haymaker::sim::{SimConfig, SimOptions, SimServer};
 use serde_json::{json, Value};
