@@ -18,7 +18,8 @@ use super::rbac::Action;
 use super::speed::set_retry_after;
 use super::state::{OperationStatus, ResourceGroup, Subscription};
 use super::{
-    catalog, empty_response, filter, gate, json_response, rbac_api, resources, Failure, Req, Sim,
+    catalog, container_apps, empty_response, filter, gate, json_response, rbac_api, resources,
+    Failure, Req, Sim,
 };
 
 /// The answer, or a failure in ARM's shape.
@@ -88,6 +89,12 @@ fn route(sim: &Sim, req: &Req, caller: &str) -> ArmResult {
         }
         ["subscriptions", _, "providers", _] => {
             only_get(req).and_then(|_| catalog::get_provider(&sim.world(), &s[1], &s[3]))
+        }
+        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.app", ..] => {
+            container_apps::handle(sim, req, &s[1], &s[3], &s[5..], &api_version)
+        }
+        ["subscriptions", _, "providers", "microsoft.app", "containerapps", _, "operationresults", _] => {
+            container_apps::poll(sim, req, &s[1], &s[5], &s[7])
         }
         ["subscriptions", _, "resourcegroups", _, "providers", ..] => {
             resources::handle(sim, req, &s[1], Some(&s[3]), &s[5..], &api_version)

@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::catalog::{
     AZURE_AUTHORITY_HOST, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID,
-    HAYMAKER_ARM_ENDPOINT, HAYMAKER_EXTRA_CA_FILE, HAYMAKER_GRAPH_ENDPOINT,
+    CONTAINER_APPS_ENVIRONMENT_ID, HAYMAKER_AGENT_WORKLOAD_PROFILE, HAYMAKER_ARM_ENDPOINT,
+    HAYMAKER_EXTRA_CA_FILE, HAYMAKER_GRAPH_ENDPOINT, HAYMAKER_LOCATION,
     HAYMAKER_TARGET_SUBSCRIPTIONS, KEY_VAULT_URL,
 };
 use crate::config::Secret;
@@ -124,6 +125,18 @@ pub fn env_vars(identity: &SimIdentity, ca_file: &Path) -> Vec<(&'static str, St
             ca_file.to_string_lossy().into_owned(),
         ),
         (HAYMAKER_TARGET_SUBSCRIPTIONS, subscriptions.join(",")),
+        (
+            CONTAINER_APPS_ENVIRONMENT_ID,
+            super::container_apps::default_environment_id(identity),
+        ),
+        (
+            HAYMAKER_AGENT_WORKLOAD_PROFILE,
+            super::container_apps::AGENT_WORKLOAD_PROFILE.to_string(),
+        ),
+        (
+            HAYMAKER_LOCATION,
+            super::container_apps::DEFAULT_ENVIRONMENT_LOCATION.to_string(),
+        ),
     ]
 }
 

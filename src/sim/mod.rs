@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`env`] | ids, the orchestrator's credentials and the endpoints, derived from the port; `--print-env` |
 //! | [`tls`] | the CA kept on disk, the leaf certificate, the TLS accept loop (HTTP/1.1 and HTTP/2) |
-//! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations |
+//! | [`state`] | the world behind one `Mutex`: tenant, principals, tokens, subscriptions, groups, resources, operations, Resource Graph quota, Container Apps state |
 //! | [`groups`] | subscriptions, resource groups and the operations that delete them (methods of the world) |
 //! | [`auth`] | Entra's token endpoint and the bearer check |
 //! | [`tokens`] | signed tokens (still valid after a restart with the same CA), issued and checked |
@@ -12,6 +12,10 @@
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
+//! | [`conflicts`] | dependency conflicts on delete (subnet, NIC, disk, public IP in use) |
+//! | [`resource_graph`] | Resource Graph queries: rows, `$skipToken` paging, the per-principal quota |
+//! | [`kql`] | the KQL subset Resource Graph queries use: tokenizer, parser, evaluation |
+//! | [`container_apps`] | Container Apps: environments (one seeded), apps as LROs, stop/start, accessors for the sandbox |
 //! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
 //! | [`gate`] | what every ARM call passes: rate limits, then RBAC ([`World::authorize`]) |
 //! | [`rbac`] | built-in roles, role assignments, the authorisation decision, propagation delay |
@@ -29,6 +33,8 @@
 pub mod arm;
 pub mod auth;
 pub mod catalog;
+pub mod conflicts;
+pub mod container_apps;
 pub mod discovery;
 pub mod env;
 pub mod faults;
@@ -37,8 +43,10 @@ pub mod gate;
 pub mod graph;
 pub mod groups;
 pub mod keyvault;
+pub mod kql;
 pub mod rbac;
 pub mod rbac_api;
+pub mod resource_graph;
 pub mod resources;
 pub mod speed;
 pub mod state;
@@ -92,7 +100,8 @@ impl Sim {
     /// `token_key`: signs tokens ([`tls::Ca::token_key`] keeps it stable across restarts).
     pub fn new(identity: SimIdentity, config: SimConfig, token_key: [u8; 32]) -> Self {
         let faults = faults::Injector::new(config.faults.clone());
-        let world = World::new(&identity, config, token_key);
+        let mut world = World::new(&identity, config, token_key);
+        world.seed_default_environment(&identity);
         Self {
             port: identity.port,
             identity,
@@ -223,6 +232,7 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         }
         [_, "discovery", "v2.0", "keys"] => json_response(200, &json!({"keys": []})),
         ["metadata", "endpoints"] => discovery::metadata_endpoints(sim, req),
+        ["providers", "microsoft.resourcegraph", "resources"] => resource_graph::handle(sim, req),
         ["subscriptions", ..] | ["tenants"] => arm::handle(sim, req),
         ["providers", "microsoft.authorization", ..] => arm::handle(sim, req),
         [env::GRAPH_PATH, ..] => graph::handle(sim, req),

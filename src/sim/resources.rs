@@ -231,9 +231,13 @@ impl World {
     pub fn delete_resource(&mut self, addr: &Address) -> Result<bool, Failure> {
         let scope = self.scope_of(addr, true)?;
         let key = addr.id(&scope).to_ascii_lowercase();
-        if self.resources.remove(&key).is_none() {
+        if !self.resources.contains_key(&key) {
             return Ok(false);
         }
+        if let Some(conflict) = self.delete_conflict(&key) {
+            return Err(conflict);
+        }
+        self.resources.remove(&key);
         let children = format!("{key}/");
         self.resources.retain(|id, _| !id.starts_with(&children));
         Ok(true)

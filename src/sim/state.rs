@@ -252,6 +252,10 @@ pub struct World {
     pub directory: Directory,
     /// The Key Vault's secrets ([`super::keyvault::vault`]).
     pub vault: Vault,
+    /// Resource Graph's per-principal query quota.
+    pub resource_graph_quota: super::resource_graph::Quota,
+    /// Container Apps' operations and the inline secret values GET never shows.
+    pub container_apps: super::container_apps::AppsState,
 }
 
 impl std::fmt::Debug for World {
@@ -327,6 +331,8 @@ impl World {
             throttle: super::throttle::Throttle::default(),
             directory: Directory::seeded(identity, Utc::now()),
             vault: Vault::default(),
+            resource_graph_quota: Default::default(),
+            container_apps: Default::default(),
         };
         world.seed_owner(&identity.principal_object_id);
         world

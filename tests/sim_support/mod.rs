@@ -3,13 +3,15 @@
 //! other principal), raw HTTPS for wire checks, and the shape comparison with Microsoft's examples.
 #![allow(dead_code)]
 
+pub mod apps;
+pub mod conforms;
 pub mod keyvault;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use haymaker::azure::identity::AzureConnection;
-use haymaker::azure::{Pipeline, RetryOptions};
+use haymaker::azure::{ApiRequest, AzureError, Pipeline, RetryOptions, Service};
 use haymaker::config::catalog::{AZURE_CLIENT_ID, AZURE_CLIENT_SECRET};
 use haymaker::sim::state::Principal;
 use haymaker::sim::{SimConfig, SimOptions, SimServer};
@@ -52,6 +54,37 @@ impl TestSim {
         let mut connection = self.connection(creds.as_ref().map(|(i, s)| (i.as_str(), s.as_str())));
         connection.options.retry = retry;
         connection.pipeline()
+    }
+
+    /// A setting the simulator prints (`--print-env`).
+    pub fn var(&self, name: &str) -> String {
+        self.server
+            .env_vars()
+            .into_iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("the simulator prints no {name}"))
+    }
+
+    /// The orchestrator's pipeline with `max_retries`.
+    pub fn pipeline_with_retries(&self, max_retries: u32) -> Pipeline {
+        self.pipeline_as(
+            None,
+            RetryOptions {
+                max_retries,
+                ..RetryOptions::default()
+            },
+        )
+    }
+
+    /// PUTs a resource by path through `pipeline` and returns what came back.
+    pub async fn put(&self, pipeline: &Pipeline, path: &str, body: Value) -> Value {
+        pipeline
+            .send(&ApiRequest::put(Service::Arm, self.url(path), body))
+            .await
+            .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+            .json()
+            .unwrap()
     }
 
     /// The orchestrator's pipeline, no retries.
@@ -152,6 +185,21 @@ pub fn no_retries() -> RetryOptions {
     }
 }
 
+/// `(status, code)` of an error answer.
+pub fn http_code(e: &AzureError) -> (u16, String) {
+    (e.status().unwrap_or(0), e.code().unwrap_or("").to_string())
+}
+
+/// LROs that answer "in progress" twice before they finish, no waits, instant group deletes.
+pub fn polled() -> SimConfig {
+    SimConfig {
+        lro_polls: 2,
+        retry_after_secs: 0,
+        group_delete_duration: Duration::ZERO,
+        ..SimConfig::default()
+    }
+}
+
 /// A config for tests: LROs complete on their first poll, no waits.
 pub fn quick() -> SimConfig {
     SimConfig {
@@ -181,7 +229,7 @@ pub fn vector(relative: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
