@@ -20,6 +20,7 @@
 //! | [`config`] | the typed settings loaded once from the app settings; [`config::catalog`] lists every setting |
 //! | [`scenarios`] | scenario documents: parser and validator, the embedded library, selection |
 //! | [`package`] | `haymaker package`: the zip a Function App is deployed from |
+//! | [`sandbox`] | `haymaker sandbox`: a whole run end to end against the in-process simulator, the Functions host and the agents simulated |
 //! | [`sim`] | `haymaker sim`: an in-memory Azure over HTTPS speaking the real wire format (Entra tokens, ARM subscriptions, resource groups, generic resources, LROs, RBAC, rate limits, dependency conflicts, Resource Graph, Container Apps, Graph, Key Vault, fault injection, speed factor) |
 //! | [`telemetry`] | logging (JSON under the host, pretty in a terminal) and the invocation span |
 //! | [`cli`] | the `haymaker` command line |
@@ -38,6 +39,7 @@ pub mod handler;
 pub mod orchestrator;
 pub mod package;
 pub mod run;
+pub mod sandbox;
 pub mod scenarios;
 pub mod sim;
 pub mod store;

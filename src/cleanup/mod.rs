@@ -40,12 +40,7 @@ pub use plan::{plan_subscription, Step, SubscriptionPlan};
 pub use ports::{ArmOps, IdentityOps, Inventory, NoProgress, Progress, ProgressEvent};
 pub use report::{CleanupOutcome, CleanupReport, CleanupStatus, CleanupVerification};
 
-/// `haymaker-managed=true` on everything haymaker creates.
-pub const TAG_MANAGED: &str = "haymaker-managed";
-/// `haymaker-run-id=<run uuid>`.
-pub const TAG_RUN_ID: &str = "haymaker-run-id";
-/// `haymaker-scenario=<scenario name>`.
-pub const TAG_SCENARIO: &str = "haymaker-scenario";
+pub use crate::run::names::{TAG_MANAGED, TAG_RUN_ID, TAG_SCENARIO};
 
 /// The display-name prefix of a run's applications and service principals: `haymaker-<run>`.
 pub fn principal_prefix(run_id: uuid::Uuid) -> String {

@@ -3,6 +3,7 @@
 mod cleanup;
 mod cleanup_render;
 mod logs;
+mod sandbox;
 mod scenarios;
 pub mod settings;
 mod sim;
@@ -55,6 +56,14 @@ enum Command {
         #[arg(long)]
         binary: Option<PathBuf>,
     },
+    /// Run a whole simulated run on this machine and check that cleanup left nothing behind.
+    ///
+    /// Starts the simulator in-process, plays the Functions host (timers, the work queue, agent
+    /// event deliveries — at least once, with duplicates on purpose) and one simulated agent per
+    /// Container App, through the real handler. The run's hours pass in about a minute. Exit 0 only
+    /// when cleanup is verified and the simulator holds nothing of the run. State goes to the
+    /// configured store (HAYMAKER_STATE, else .haymaker/state), so `haymaker serve` shows the run.
+    Sandbox(sandbox::SandboxArgs),
     /// List, show, validate and select scenario documents.
     #[command(subcommand)]
     Scenarios(scenarios::ScenariosCommand),
@@ -120,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
         Command::Sim(args) => sim::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
         Command::Discover(args) => cleanup::discover(args),
         Command::Logs {

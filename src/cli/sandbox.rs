@@ -1,0 +1,111 @@
+//! `haymaker sandbox`: one whole run against the in-process simulator, with a verdict.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::config::{catalog, LogFormat};
+use crate::sandbox::{self, SandboxOptions};
+use crate::scenarios::Size;
+use crate::telemetry;
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Scenarios to run: small (5), medium (15), large (30) or a number.
+    #[arg(long, default_value = "small")]
+    size: Size,
+    /// Seeds the simulated agents' choices (which resources they delete themselves, when).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many times faster than real time the run's clock goes [default: the run's hours in
+    /// about a minute].
+    #[arg(long)]
+    speed: Option<f64>,
+    /// The run's length in simulated hours [default: HAYMAKER_RUN_DURATION_HOURS, else 8].
+    #[arg(long)]
+    duration_hours: Option<f64>,
+    /// Print the final report (the API's `RunDetails`) as JSON on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Give up after this many real seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_secs: u64,
+    /// Where the simulator keeps its CA.
+    #[arg(long, default_value = ".haymaker/sandbox/sim")]
+    sim_dir: PathBuf,
+}
+
+pub fn run(args: SandboxArgs) -> ExitCode {
+    let filter = std::env::var(catalog::RUST_LOG).unwrap_or_else(|_| "warn".into());
+    telemetry::init(LogFormat::Auto, &filter);
+    let duration_hours = match args.duration_hours.map(Ok).unwrap_or_else(|| {
+        std::env::var(catalog::HAYMAKER_RUN_DURATION_HOURS)
+            .ok()
+            .map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v:?}: {e}")))
+            .unwrap_or(Ok(8.0))
+    }) {
+        Ok(h) => match crate::run::check_duration_hours(h) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: --duration-hours {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {}: {e}", catalog::HAYMAKER_RUN_DURATION_HOURS);
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(speed) = args.speed {
+        if !(speed.is_finite() && speed >= 1.0) {
+            eprintln!("error: --speed {speed} must be a number >= 1 (times faster than real time)");
+            return ExitCode::from(2);
+        }
+    }
+    let storage_env: HashMap<String, String> = [
+        catalog::HAYMAKER_STATE,
+        catalog::AZURE_WEBJOBS_STORAGE,
+        catalog::AZURE_WEBJOBS_STORAGE_ACCOUNT,
+        catalog::AZURE_WEBJOBS_STORAGE_BLOB_URI,
+    ]
+    .iter()
+    .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
+    .collect();
+    let options = SandboxOptions {
+        size: args.size,
+        seed: args.seed,
+        speed: args.speed,
+        duration_hours,
+        storage_env,
+        sim_dir: args.sim_dir,
+        progress: !args.json || std::io::stderr().is_terminal(),
+        timeout: Duration::from_secs(args.timeout_secs),
+    };
+    let runtime = match super::runtime(super::Threads::Many) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let summary = match runtime.block_on(sandbox::run(options)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary.report).unwrap_or_default()
+        );
+        eprint!("{}", summary.render());
+    } else {
+        print!("{}", summary.render());
+    }
+    if summary.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

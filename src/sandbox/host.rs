@@ -1,0 +1,280 @@
+//! The Functions host's part, played in-process: timer, queue and Service Bus invocations posted to
+//! the real router as the host's envelopes (double-encoded metadata and all), with the host's
+//! delivery rules — a non-2xx answer means the queue message is released and delivered again (to
+//! the poison queue after five dequeues) and a Service Bus message is redelivered — plus, on
+//! purpose, occasional duplicate deliveries, because at-least-once is what the real host gives.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// After this many dequeues a failing queue message goes to the poison queue (host.json).
+pub const MAX_DEQUEUE_COUNT: u32 = 5;
+/// Service Bus redelivers a failing message this often before dead-lettering (the entity default).
+pub const MAX_DELIVERY_COUNT: u32 = 10;
+
+/// A message on the emulated `haymaker-work` queue.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub id: String,
+    pub body: Value,
+    pub dequeue_count: u32,
+}
+
+/// What the host did, counted.
+#[derive(Debug, Default)]
+pub struct HostStats {
+    pub invocations: AtomicU64,
+    pub retries: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub poisoned: AtomicU64,
+    pub events_delivered: AtomicU64,
+}
+
+impl HostStats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// An invocation's answer: HTTP status and the JSON body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The messages an output binding received.
+    pub fn outputs(&self, binding: &str) -> Vec<Value> {
+        match &self.body["Outputs"][binding] {
+            Value::Array(items) => items.clone(),
+            Value::Null => vec![],
+            other => vec![other.clone()],
+        }
+    }
+}
+
+/// The emulated host around one router.
+pub struct Host {
+    app: axum::Router,
+    queue: Mutex<VecDeque<QueuedMessage>>,
+    pub poison: Mutex<Vec<QueuedMessage>>,
+    pub stats: HostStats,
+    /// Every `duplicate_every`-th delivery is made twice (0: never).
+    duplicate_every: u64,
+    deliveries: AtomicU64,
+}
+
+fn quoted(s: &str) -> Value {
+    Value::String(Value::String(s.to_string()).to_string())
+}
+
+fn sys(method: &str, now: DateTime<Utc>) -> Value {
+    json!({
+        "MethodName": method,
+        "UtcNow": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "RandGuid": uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+/// A timer envelope as the host sends it (no schedule monitor status: `ScheduleStatus: null`).
+pub fn timer_envelope(function: &str, now: DateTime<Utc>) -> Value {
+    json!({
+        "Data": {"timer": {"Schedule": {"AdjustForDST": true}, "ScheduleStatus": null, "IsPastDue": false}},
+        "Metadata": {"sys": sys(function, now)},
+    })
+}
+
+/// A queue envelope: the message text as a JSON string, its top-level fields copied into metadata.
+pub fn queue_envelope(m: &QueuedMessage, now: DateTime<Utc>) -> Value {
+    let mut meta = json!({
+        "DequeueCount": m.dequeue_count.to_string(),
+        "Id": quoted(&m.id),
+        "InsertionTime": now.to_rfc3339(),
+        "PopReceipt": quoted(&uuid::Uuid::new_v4().to_string()),
+        "sys": sys("Work", now),
+    });
+    if let Value::Object(fields) = &m.body {
+        for (k, v) in fields {
+            meta[k] = Value::String(v.to_string());
+        }
+    }
+    json!({"Data": {"msg": m.body.to_string()}, "Metadata": meta})
+}
+
+/// A Service Bus envelope for one message (`msg`), with the host's double-encoded metadata.
+pub fn service_bus_envelope(
+    body: &Value,
+    message_id: &str,
+    delivery_count: u32,
+    now: DateTime<Utc>,
+) -> Value {
+    let mut meta = json!({
+        "MessageReceiver": {}, "MessageSession": {}, "MessageActions": {},
+        "SessionActions": {}, "ReceiveActions": {},
+        "DeliveryCount": delivery_count.to_string(),
+        "LockToken": quoted(&uuid::Uuid::new_v4().to_string()),
+        "EnqueuedTimeUtc": now.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        "MessageId": quoted(message_id),
+        "ContentType": quoted("application/json"),
+        "ApplicationProperties": {}, "UserProperties": {},
+        "sys": sys("AgentEvents", now),
+    });
+    if let Value::Object(fields) = body {
+        for (k, v) in fields {
+            meta[k] = match v {
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                    Value::String(v.to_string())
+                }
+                other => other.clone(),
+            };
+        }
+    }
+    json!({"Data": {"msg": body.to_string()}, "Metadata": meta})
+}
+
+impl Host {
+    pub fn new(app: axum::Router, duplicate_every: u64) -> Self {
+        Self {
+            app,
+            queue: Mutex::new(VecDeque::new()),
+            poison: Mutex::new(Vec::new()),
+            stats: HostStats::default(),
+            duplicate_every,
+            deliveries: AtomicU64::new(0),
+        }
+    }
+
+    /// Posts an envelope to `/{function}` through the router.
+    pub async fn invoke(&self, function: &str, envelope: &Value) -> Answer {
+        self.stats.invocations.fetch_add(1, Ordering::Relaxed);
+        let request = Request::post(format!("/{function}"))
+            .header("content-type", "application/json")
+            .header(
+                "x-azure-functions-invocationid",
+                uuid::Uuid::new_v4().to_string(),
+            )
+            .body(Body::from(envelope.to_string()))
+            .expect("a valid request");
+        let response = match self.app.clone().oneshot(request).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        };
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Fires a timer function and puts its `out` messages on the queue.
+    pub async fn fire_timer(&self, function: &str, now: DateTime<Utc>) -> Answer {
+        let answer = self.invoke(function, &timer_envelope(function, now)).await;
+        self.enqueue(answer.outputs("out"));
+        answer
+    }
+
+    pub fn enqueue(&self, bodies: Vec<Value>) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        for body in bodies {
+            q.push_back(QueuedMessage {
+                id: uuid::Uuid::new_v4().to_string(),
+                body,
+                dequeue_count: 0,
+            });
+        }
+    }
+
+    pub fn queue_len(&self) -> usize {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn duplicate_now(&self) -> bool {
+        let n = self.deliveries.fetch_add(1, Ordering::Relaxed) + 1;
+        self.duplicate_every > 0 && n.is_multiple_of(self.duplicate_every)
+    }
+
+    /// Takes one message and delivers it to `Work` (twice, now and then); a failed delivery puts
+    /// it back after `retry_delay`, or on the poison queue after [`MAX_DEQUEUE_COUNT`].
+    /// Returns `false` when the queue was empty.
+    pub async fn work_one(self: &Arc<Self>, now: DateTime<Utc>, retry_delay: Duration) -> bool {
+        let Some(mut m) = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+        else {
+            return false;
+        };
+        m.dequeue_count += 1;
+        if self.duplicate_now() {
+            self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            let twin = self.clone();
+            let copy = m.clone();
+            tokio::spawn(async move {
+                twin.invoke("Work", &queue_envelope(&copy, now)).await;
+            });
+        }
+        let answer = self.invoke("Work", &queue_envelope(&m, now)).await;
+        self.enqueue(answer.outputs("out"));
+        if !answer.ok() {
+            if m.dequeue_count >= MAX_DEQUEUE_COUNT {
+                tracing::warn!(id = %m.id, body = %m.body, "work unit moved to the poison queue");
+                self.stats.poisoned.fetch_add(1, Ordering::Relaxed);
+                self.poison
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(m);
+            } else {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                let host = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(retry_delay).await;
+                    host.queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push_back(m);
+                });
+            }
+        }
+        true
+    }
+
+    /// Delivers one agent event to `AgentEvents` until it is accepted (Service Bus redelivers a
+    /// failed message), now and then twice.
+    pub async fn deliver_event(&self, body: &Value, message_id: &str, now: DateTime<Utc>) -> bool {
+        if self.duplicate_now() {
+            self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            self.invoke(
+                "AgentEvents",
+                &service_bus_envelope(body, message_id, 1, now),
+            )
+            .await;
+        }
+        for delivery in 1..=MAX_DELIVERY_COUNT {
+            let envelope = service_bus_envelope(body, message_id, delivery, now);
+            if self.invoke("AgentEvents", &envelope).await.ok() {
+                self.stats.events_delivered.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(50 * u64::from(delivery))).await;
+        }
+        false
+    }
+}
