@@ -21,7 +21,7 @@ use axum::{middleware, Json, Router};
 
 use crate::api::{self, ApiError};
 use crate::config::Settings;
-use crate::store::{StateStore, StoreLocation};
+use crate::store::StateStore;
 use crate::telemetry;
 
 pub use error::{InvocationError, TriggerError};
@@ -41,8 +41,7 @@ pub struct AppState {
 impl AppState {
     /// Opens the state store the settings name.
     pub fn new(settings: Settings) -> Result<Self, String> {
-        let location = StoreLocation::from_settings(&settings.storage)?;
-        let store = StateStore::open(&location).map_err(|e| e.to_string())?;
+        let store = StateStore::from_settings(&settings)?;
         Ok(Self::with_store(settings, store))
     }
 
