@@ -36,6 +36,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: StateStore,
+    /// Which runs take agent events (a short-lived cache shared by every invocation).
+    pub runs: Arc<crate::events::RunGate>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
         Self {
             settings: Arc::new(settings),
             store,
+            runs: Arc::new(crate::events::RunGate::default()),
         }
     }
 }
