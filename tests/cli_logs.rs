@@ -40,6 +40,15 @@ async fn started_run(store: &StateStore) -> Uuid {
     }
 }
 
+/// `minute` minutes after the test began (after the run started), to the second.
+fn at(minute: u32) -> String {
+    use std::sync::OnceLock;
+    static BASE: OnceLock<chrono::DateTime<chrono::Utc>> = OnceLock::new();
+    let base = *BASE.get_or_init(|| chrono::Utc::now() + chrono::Duration::minutes(1));
+    (base + chrono::Duration::minutes(minute.into()))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn created(run_id: Uuid, name: &str, minute: u32) -> Value {
     json!({
         "event_type": "resource_created",
@@ -48,7 +57,7 @@ fn created(run_id: Uuid, name: &str, minute: u32) -> Value {
         "resource_name": name,
         "scenario_name": "storage-01-blob",
         "run_id": run_id,
-        "timestamp": format!("2026-11-23T10:{minute:02}:00Z"),
+        "timestamp": at(minute),
     })
 }
 
@@ -107,16 +116,15 @@ async fn logs_prints_the_archive_in_time_order_once_per_message() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(lines[0].contains("run_started"), "{stdout}");
+    assert!(lines[0].contains("run started (size small"), "{stdout}");
     for (line, (name, minute)) in
-        lines
+        lines[1..]
             .iter()
             .zip([("first", 10), ("second", 20), ("third", 30), ("fourth", 40)])
     {
-        assert!(
-            line.starts_with(&format!("2026-11-23T10:{minute}:00Z")),
-            "{line}"
-        );
+        assert!(line.starts_with(&at(minute)), "{line}");
         assert!(line.contains("resource_created"), "{line}");
         assert!(line.contains("storage-01-blob"), "{line}");
         assert!(
@@ -137,8 +145,9 @@ async fn logs_prints_the_archive_in_time_order_once_per_message() {
         .iter()
         .map(|d| d["message_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["m-1", "m-2", "m-3", "m-4"]);
-    assert_eq!(docs[0]["event"]["resource_name"], "first");
+    let started = format!("run-{run_id}-started");
+    assert_eq!(ids, [started.as_str(), "m-1", "m-2", "m-3", "m-4"]);
+    assert_eq!(docs[1]["event"]["resource_name"], "first");
 }
 
 #[test]
@@ -177,6 +186,8 @@ async fn follow_shows_new_events_until_the_run_finishes() {
             let _ = tx.send(line);
         }
     });
+    let started = rx.recv().expect("run_started is printed");
+    assert!(started.contains("run_started"), "{started}");
     let first = rx.recv().expect("the archived event is printed");
     assert!(first.contains("/first"), "{first}");
 

@@ -251,10 +251,11 @@ fn start(size: Option<crate::scenarios::Size>, duration_hours: Option<f64>) -> E
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    match runtime.block_on(crate::run::start_run(
+    match runtime.block_on(crate::run::start_run_with(
         &state.store,
         &request,
         chrono::Utc::now(),
+        &state.lifecycle,
     )) {
         Ok(StartOutcome::Started {
             run_id,

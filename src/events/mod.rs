@@ -6,9 +6,13 @@ pub mod archive;
 pub mod bus;
 pub mod ingest;
 pub mod ledger;
+pub mod lifecycle;
 pub mod schema;
 
 pub use archive::{compact, run_events, ArchivedEvent};
 pub use ingest::{ingest, ingest_delivery, Delivery, IngestOutcome, RunGate};
 pub use ledger::{Ledger, ResourceRecord, ResourceStatus};
-pub use schema::{parse_event, AgentEvent, EventError, LogEvent, ResourceEvent, Severity};
+pub use lifecycle::{Lifecycle, LifecycleRecorder};
+pub use schema::{
+    parse_event, AgentEvent, EventError, LifecycleEvent, LogEvent, ResourceEvent, Severity,
+};

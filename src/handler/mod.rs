@@ -38,6 +38,8 @@ pub struct AppState {
     pub store: StateStore,
     /// Which runs take agent events (a short-lived cache shared by every invocation).
     pub runs: Arc<crate::events::RunGate>,
+    /// Records the orchestrator's lifecycle events (archive, and topic when configured).
+    pub lifecycle: Arc<crate::events::LifecycleRecorder>,
 }
 
 impl AppState {
@@ -48,10 +50,12 @@ impl AppState {
     }
 
     pub fn with_store(settings: Settings, store: StateStore) -> Self {
+        let lifecycle = crate::events::LifecycleRecorder::from_settings(&settings, store.clone());
         Self {
             settings: Arc::new(settings),
             store,
             runs: Arc::new(crate::events::RunGate::default()),
+            lifecycle: Arc::new(lifecycle),
         }
     }
 }

@@ -27,7 +27,7 @@ pub async fn scheduled_run(
         trigger: StartTrigger::Schedule,
     };
     let now = timer.utc_now.unwrap_or_else(chrono::Utc::now);
-    let outcome = run::start_run(&state.store, &request, now)
+    let outcome = run::start_run_with(&state.store, &request, now, &state.lifecycle)
         .await
         .map_err(|e| store_failure("starting a scheduled run", e))?;
     Ok(match outcome {
