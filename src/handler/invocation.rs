@@ -213,3 +213,59 @@ impl ServiceBusDelivery {
         }
     }
 }
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    fn decode(body: serde_json::Value) -> Result<ServiceBusDelivery, EnvelopeError> {
+        let env = Envelope::from_slice(body.to_string().as_bytes()).unwrap();
+        ServiceBusDelivery::decode(&env, "msg")
+    }
+
+    #[test]
+    fn batches_decode_whether_arrays_come_as_json_or_as_text() {
+        // Arrays as JSON values, primitives double-encoded.
+        let a = decode(serde_json::json!({
+            "Data": {"msg": ["{\"n\":1}", "{\"n\":2}"]},
+            "Metadata": {"MessageIdArray": ["\"a\"", "\"b\""], "DeliveryCountArray": ["1", "3"],
+                         "EnqueuedTimeUtcArray": ["2026-11-23T18:05:00", "2026-11-23T18:05:01"]}
+        }))
+        .unwrap();
+        // The same, with every array serialised into a string.
+        let b = decode(serde_json::json!({
+            "Data": {"msg": "[{\"n\":1},{\"n\":2}]"},
+            "Metadata": {"MessageIdArray": "[\"a\",\"b\"]", "DeliveryCountArray": "[1,3]",
+                         "EnqueuedTimeUtcArray": "[\"2026-11-23T18:05:00\",\"2026-11-23T18:05:01\"]"}
+        }))
+        .unwrap();
+        assert_eq!(a, b);
+        let ms = a.messages();
+        assert_eq!(ms.len(), 2);
+        assert_eq!((ms[0].message_id.as_str(), ms[1].delivery_count), ("a", 3));
+        assert_eq!(ms[1].body, MessageBody::Json(serde_json::json!({"n": 2})));
+        assert!(ms[1].enqueued_time.is_some());
+    }
+
+    #[test]
+    fn a_single_message_is_not_a_batch_and_bad_batches_are_named() {
+        let one = decode(serde_json::json!({
+            "Data": {"msg": "[1,2]"}, "Metadata": {"MessageId": "\"m\""}
+        }))
+        .unwrap();
+        assert!(
+            matches!(one, ServiceBusDelivery::One(_)),
+            "a JSON array body of one message"
+        );
+        let err = decode(serde_json::json!({
+            "Data": {"msg": "{\"n\":1}"}, "Metadata": {"MessageIdArray": ["\"a\""]}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("array of messages"), "{err}");
+        let err = decode(serde_json::json!({
+            "Data": {"msg": ["{}"]}, "Metadata": {"MessageIdArray": ["\"a\""], "DeliveryCountArray": ["x"]}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("DeliveryCountArray"), "{err}");
+    }
+}
