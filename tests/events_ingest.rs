@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use common::*;
-use haymaker::events::{compact, ResourceStatus};
+use haymaker::events::archive::event_time;
+use haymaker::events::{compact, run_events, ResourceStatus};
 use haymaker::handler::{app, AppState};
 use haymaker::run::{start_run, RunRequest, StartOutcome, StartTrigger};
 use haymaker::store::{Container, StateStore, StoreLocation};
@@ -26,6 +27,22 @@ fn envelope(message_id: &str, delivery: u32, event: &Value) -> String {
             "DeliveryCount": delivery.to_string(),
             "ContentType": "\"application/json\"",
             "EnqueuedTimeUtc": "2026-11-23T18:05:00",
+            "sys": {"MethodName": "AgentEvents", "UtcNow": "2026-11-23T18:05:00.3312009Z", "RandGuid": "x"}
+        }
+    })
+    .to_string()
+}
+
+/// A batch envelope (`"cardinality": "many"`): an array of JSON texts and the `…Array` metadata,
+/// double-encoded as the host does its primitives.
+fn batch_envelope(messages: &[(String, Value, u32)]) -> String {
+    json!({
+        "Data": {"msg": messages.iter().map(|(_, e, _)| e.to_string()).collect::<Vec<_>>()},
+        "Metadata": {
+            "MessageIdArray": messages.iter().map(|(id, _, _)| format!("\"{id}\"")).collect::<Vec<_>>(),
+            "DeliveryCountArray": messages.iter().map(|(_, _, d)| d.to_string()).collect::<Vec<_>>(),
+            "ContentTypeArray": messages.iter().map(|_| "\"application/json\"").collect::<Vec<_>>(),
+            "EnqueuedTimeUtcArray": messages.iter().map(|_| "2026-11-23T18:05:00").collect::<Vec<_>>(),
             "sys": {"MethodName": "AgentEvents", "UtcNow": "2026-11-23T18:05:00.3312009Z", "RandGuid": "x"}
         }
     })
@@ -85,7 +102,14 @@ async fn a_redelivered_event_is_recorded_once() {
         .list_all(Container::Logs, &format!("{run_id}/events/"))
         .await
         .unwrap();
-    assert_eq!(archived, vec![format!("{run_id}/events/m-1.json")]);
+    assert_eq!(
+        archived,
+        vec![
+            format!("{run_id}/events/m-1.json"),
+            format!("{run_id}/events/run-{run_id}-started.json"),
+        ],
+        "the message once, beside the orchestrator's run_started"
+    );
 }
 
 #[tokio::test]
@@ -136,14 +160,14 @@ async fn events_of_unknown_runs_are_kept_aside_and_invalid_ones_completed() {
     assert_eq!(answer.body["ReturnValue"]["outcome"], "skipped");
 }
 
-/// 2,000 events, 30 % delivered twice, shuffled, 16 deliveries at a time, compacted while they
-/// arrive and once at the end: the ledger must equal the model exactly.
-async fn many_events_make_an_exact_ledger(store: StateStore) {
-    let run_id = started_run(&store).await;
-    let router = app(AppState::with_store(settings(&[]), store.clone()));
+type Expected = BTreeMap<String, (ResourceStatus, u32)>;
+
+/// 2,000 events of one run, 30 % of them twice (delivery count 2), in a fixed shuffle; and the ledger
+/// they must make.
+fn workload(run_id: Uuid) -> (Vec<(String, Value, u32)>, Expected) {
     // Resources: every one created; 40 % then fail a deletion; half of all then deleted; cut at 2,000.
     let mut deliveries = Vec::new();
-    let mut expected: BTreeMap<String, (ResourceStatus, u32)> = BTreeMap::new();
+    let mut expected = Expected::new();
     let mut count = 0;
     for n in 0..1100usize {
         let mut kinds = vec!["resource_created"];
@@ -200,9 +224,17 @@ async fn many_events_make_an_exact_ledger(store: StateStore) {
         seed ^= seed << 17;
         all.swap(i, (seed % (i as u64 + 1)) as usize);
     }
-    let total = all.len();
-    assert_eq!(total, 2600, "30 % redelivered");
+    assert_eq!(all.len(), 2600, "30 % redelivered");
+    (all, expected)
+}
 
+/// 2,000 events, 30 % delivered twice, shuffled, 16 deliveries at a time, compacted while they
+/// arrive and once at the end: the ledger must equal the model exactly.
+async fn many_events_make_an_exact_ledger(store: StateStore) {
+    let run_id = started_run(&store).await;
+    let router = app(AppState::with_store(settings(&[]), store.clone()));
+    let (all, expected) = workload(run_id);
+    let total = all.len();
     let queue = Arc::new(tokio::sync::Mutex::new(all));
     let mut workers = Vec::new();
     for w in 0..16 {
@@ -246,7 +278,7 @@ async fn many_events_make_an_exact_ledger(store: StateStore) {
     );
 
     let ledger = compact(&store, run_id, chrono::Utc::now()).await.unwrap();
-    assert_eq!(ledger.applied.len(), 2000);
+    assert_eq!(ledger.applied.len(), 2001, "2,000 events and run_started");
     let got: BTreeMap<String, (ResourceStatus, u32)> = ledger
         .resources
         .iter()
@@ -279,4 +311,131 @@ async fn two_thousand_events_azurite() {
     };
     let store = StateStore::open(&StoreLocation::Blob(az.connection("events"))).unwrap();
     many_events_make_an_exact_ledger(store).await;
+}
+
+/// The same 2,000 events in batch deliveries of 1 to 40 messages, 16 at a time: the 600 repeated
+/// messages come again inside other batches, and every fifth batch is also redelivered whole. The
+/// ledger and the archive (read back in time order, once per message) must be exact.
+async fn batches_make_an_exact_ledger(store: StateStore) {
+    let run_id = started_run(&store).await;
+    let router = app(AppState::with_store(settings(&[]), store.clone()));
+    let (all, expected) = workload(run_id);
+    let mut batches: Vec<Vec<(String, Value, u32)>> = Vec::new();
+    let mut rest = all.as_slice();
+    let mut size = 1;
+    while !rest.is_empty() {
+        let n = size.min(rest.len());
+        batches.push(rest[..n].to_vec());
+        rest = &rest[n..];
+        size = size % 40 + 7;
+    }
+    let whole_again: Vec<_> = batches.iter().step_by(5).cloned().collect();
+    let redelivered_batches = whole_again.len();
+    batches.extend(whole_again);
+    let queue = Arc::new(tokio::sync::Mutex::new(batches));
+    let mut workers = Vec::new();
+    for w in 0..16 {
+        let (queue, router, store) = (queue.clone(), router.clone(), store.clone());
+        workers.push(tokio::spawn(async move {
+            let (mut recorded_batches, mut duplicate_batches, mut n) = (0, 0, 0);
+            loop {
+                let Some(batch) = queue.lock().await.pop() else {
+                    break;
+                };
+                let answer = post_envelope(&router, "AgentEvents", &batch_envelope(&batch)).await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+                let r = &answer.body["ReturnValue"];
+                assert_eq!(r["outcome"], "batch", "{}", answer.text);
+                assert_eq!(r["messages"], batch.len());
+                let counts = &r["counts"];
+                if counts["recorded"] == batch.len() {
+                    recorded_batches += 1;
+                } else if counts["duplicate"] == batch.len() {
+                    duplicate_batches += 1;
+                } else {
+                    panic!(
+                        "a batch is recorded or duplicate as a whole: {}",
+                        answer.text
+                    );
+                }
+                n += 1;
+                if w < 2 && n % 7 == 0 {
+                    compact(&store, run_id, chrono::Utc::now()).await.unwrap();
+                }
+            }
+            (recorded_batches, duplicate_batches)
+        }));
+    }
+    let mut duplicates = 0;
+    for w in workers {
+        duplicates += w.await.unwrap().1;
+    }
+    assert_eq!(
+        duplicates, redelivered_batches,
+        "a redelivered batch has no second effect"
+    );
+
+    let ledger = compact(&store, run_id, chrono::Utc::now()).await.unwrap();
+    assert_eq!(ledger.applied.len(), 2001, "2,000 events and run_started");
+    let got: Expected = ledger
+        .resources
+        .iter()
+        .map(|(k, r)| (k.clone(), (r.status, r.deletion_attempts)))
+        .collect();
+    assert_eq!(got, expected);
+    let archived = run_events(&store, run_id).await.unwrap();
+    assert_eq!(archived.len(), 2001, "each message once, and run_started");
+    assert_eq!(
+        archived
+            .iter()
+            .filter(|e| e.event_type == "run_started")
+            .count(),
+        1
+    );
+    assert!(archived
+        .windows(2)
+        .all(|w| event_time(&w[0]) <= event_time(&w[1])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_thousand_events_in_batches_local_store() {
+    let dir = tempfile::tempdir().unwrap();
+    batches_make_an_exact_ledger(
+        StateStore::open(&StoreLocation::Local(dir.path().to_path_buf())).unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_thousand_events_in_batches_azurite() {
+    let Some(az) = azurite::shared_or_skip() else {
+        return;
+    };
+    let store = StateStore::open(&StoreLocation::Blob(az.connection("batches"))).unwrap();
+    batches_make_an_exact_ledger(store).await;
+}
+
+#[tokio::test]
+async fn a_batch_with_a_bad_message_archives_the_others() {
+    let app = test_app();
+    let run_id = started_run(&app.store).await;
+    let good = resource_event("resource_created", run_id, 1, 0);
+    let mut bad = resource_event("resource_created", run_id, 2, 0);
+    bad["resource_id"] = json!("not-an-id");
+    let batch = vec![("b-1".to_string(), good, 1), ("b-2".to_string(), bad, 1)];
+    let answer = post_envelope(&app.router, "AgentEvents", &batch_envelope(&batch)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let r = &answer.body["ReturnValue"];
+    assert_eq!(r["counts"]["recorded"], 1, "{}", answer.text);
+    assert_eq!(r["counts"]["rejected"], 1, "{}", answer.text);
+    assert!(answer.text.contains("not an ARM id"), "{}", answer.text);
+    let events = run_events(&app.store, run_id).await.unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.message_id.as_str()).collect();
+    assert!(ids.contains(&"b-1") && !ids.contains(&"b-2"), "{ids:?}");
+    // Metadata that does not match the bodies is a malformed envelope.
+    let mut broken: Value = serde_json::from_str(&batch_envelope(&batch)).unwrap();
+    broken["Metadata"]["MessageIdArray"] = json!(["\"only-one\""]);
+    let answer = post_envelope(&app.router, "AgentEvents", &broken.to_string()).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(answer.text.contains("MessageIdArray"), "{}", answer.text);
 }

@@ -74,7 +74,7 @@ fn request_from(body: &[u8], state: &AppState) -> Result<RunRequest, ApiError> {
 
 pub async fn post_run(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let request = request_from(&body, &state)?;
-    match run::start_run(&state.store, &request, chrono::Utc::now()).await? {
+    match run::start_run_with(&state.store, &request, chrono::Utc::now(), &state.lifecycle).await? {
         StartOutcome::Started { run_id, scheduled_end_at } => {
             crate::telemetry::record_run_id(&run_id);
             let location = format!("/api/v1/runs/{run_id}");

@@ -2,8 +2,8 @@
 //!
 //! The live view reads its own subscription (`HAYMAKER_EVENTS_TAIL_SUBSCRIPTION`, default `cli-tail`)
 //! and completes what it reads, so it takes nothing from the orchestrator's subscription. Messages of
-//! other runs are completed without being shown. The archived view (`--live` left out) belongs to
-//! event ingestion and is not built yet.
+//! other runs are completed without being shown. The archived view (`--live` left out) is
+//! [`super::logs_archive`].
 
 use std::process::ExitCode;
 
@@ -56,16 +56,8 @@ pub fn event_line(m: &TailedMessage, run_id: &str) -> Option<String> {
     Some(line.trim_end().to_string())
 }
 
-/// Runs `haymaker logs`.
-pub fn run(run_id: String, live: bool, count: Option<u64>) -> ExitCode {
-    if !live {
-        eprintln!(
-            "error: the archived view of a run's events (`haymaker logs --run ID` without --live) \
-             arrives with event ingestion; use `haymaker logs --run {run_id} --live` to follow \
-             the events as they are published"
-        );
-        return ExitCode::from(2);
-    }
+/// Runs `haymaker logs --live`.
+pub fn run(run_id: String, count: Option<u64>) -> ExitCode {
     let settings = match super::load_settings() {
         Ok(s) => s,
         Err(code) => return code,

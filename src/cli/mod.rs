@@ -3,6 +3,7 @@
 mod cleanup;
 mod cleanup_render;
 mod logs;
+pub mod logs_archive;
 mod sandbox;
 mod scenarios;
 pub mod settings;
@@ -87,18 +88,25 @@ enum Command {
     /// (x-ms-ratelimit-remaining-* headers, 429 with Retry-After). `--faults` injects failures,
     /// `--speed` runs the world faster.
     Sim(sim::SimArgs),
-    /// Show a run's events. Today only --live: follow them on the Service Bus topic as they arrive.
+    /// Show a run's events: from the archive in the state store, in time order (--follow keeps
+    /// polling until the run finishes), or with --live from the Service Bus topic as they arrive.
     ///
-    /// Reads the subscription HAYMAKER_EVENTS_TAIL_SUBSCRIPTION of HAYMAKER_EVENTS_TOPIC and prints
-    /// one line per event of the run (time, event type, scenario, message or resource) until Ctrl-C.
-    /// The archived view (without --live) arrives with event ingestion.
+    /// --live reads the subscription HAYMAKER_EVENTS_TAIL_SUBSCRIPTION of HAYMAKER_EVENTS_TOPIC and
+    /// prints one line per event of the run (time, event type, scenario, message or resource) until
+    /// Ctrl-C.
     Logs {
         /// The run whose events to show.
         #[arg(long = "run", value_name = "ID")]
         run_id: String,
-        /// Follow the topic as events arrive (required for now).
+        /// Follow the topic as events arrive, instead of reading the archive.
         #[arg(long)]
         live: bool,
+        /// Keep polling the archive for new events until the run finishes (or Ctrl-C).
+        #[arg(long, conflicts_with = "live")]
+        follow: bool,
+        /// One JSON document per event and line (archive view).
+        #[arg(long, conflicts_with = "live")]
+        json: bool,
         /// Stop after this many events.
         #[arg(long, value_name = "N")]
         count: Option<u64>,
@@ -134,9 +142,12 @@ pub fn main() -> ExitCode {
         Command::Discover(args) => cleanup::discover(args),
         Command::Logs {
             run_id,
-            live,
-            count,
-        } => logs::run(run_id, live, count),
+            live: false,
+            follow,
+            json,
+            ..
+        } => logs_archive::run(&run_id, follow, json),
+        Command::Logs { run_id, count, .. } => logs::run(run_id, count),
         Command::Start {
             size,
             duration_hours,
@@ -267,10 +278,11 @@ fn start(size: Option<crate::scenarios::Size>, duration_hours: Option<f64>) -> E
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    match runtime.block_on(crate::run::start_run(
+    match runtime.block_on(crate::run::start_run_with(
         &state.store,
         &request,
         chrono::Utc::now(),
+        &state.lifecycle,
     )) {
         Ok(StartOutcome::Started {
             run_id,

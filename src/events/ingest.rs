@@ -1,22 +1,20 @@
-//! Ingestion: one create-only archive blob per delivered message, named by its message id, so a
-//! redelivery has no second effect and concurrent deliveries never contend; then compaction folds the
-//! archive into the run's ledger under If-Match.
-//!
-//! Layout (container `execution-logs`): `{run_id}/events/{message_id}.json` holds
-//! `{"message_id","event_type","received_at","event":{…}}`; `ignored/{message_id}.json` holds events for
-//! unknown or finished runs. The ledger is `execution-reports/{run_id}/resources.json`.
+//! Ingestion: deliveries are archived create-only, so a redelivery has no second effect and
+//! concurrent deliveries never contend (layout in [`super::archive`]). A single delivery is one blob
+//! named by its message id; a batch delivery is one blob per run in it, named by the batch's message
+//! ids. Whether a run takes events is read from its state document through [`RunGate`], a short-lived
+//! cache (a finished run is remembered for good: finished runs never resurrect).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::{stream, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::ledger::{Ledger, ResourceStatus};
-use super::schema::{parse_event, AgentEvent};
+use super::archive::{batch_key, batch_name, event_key, ignored_key, ArchivedBatch, ArchivedEvent};
+use super::schema::AgentEvent;
 use crate::run::{keys, RunState};
-use crate::store::{BlobKey, Container, Decision, StateStore, StoreError};
+use crate::store::{StateStore, StoreError};
 
 /// What happened to a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +22,7 @@ pub enum IngestOutcome {
     Recorded {
         run_id: Uuid,
     },
-    /// Already archived under this message id: nothing changed.
+    /// Already archived under this message id (or in this very batch): nothing changed.
     Duplicate {
         run_id: Uuid,
     },
@@ -38,39 +36,90 @@ pub enum IngestOutcome {
     },
 }
 
-/// An archived delivery.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ArchivedEvent {
-    pub message_id: String,
-    pub event_type: String,
-    pub received_at: DateTime<Utc>,
-    pub event: Value,
+/// One delivered, parsed event.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub message_id: &'a str,
+    pub event: &'a AgentEvent,
+    pub raw: &'a Value,
 }
 
-/// A message id as a blob name: itself when it is plain, else its SHA-256.
-pub fn blob_name(message_id: &str) -> String {
-    let plain = !message_id.is_empty()
-        && message_id.len() <= 128
-        && !message_id.starts_with('.')
-        && message_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if plain {
-        message_id.to_string()
-    } else {
-        Sha256::digest(message_id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+/// Whether a run takes events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Gate {
+    Open,
+    /// Finished: remembered for good.
+    Finished(String),
+}
+
+/// How long an active run's state is trusted without reading it again.
+pub const RUN_STATE_TTL: Duration = Duration::from_secs(5);
+
+/// A short-lived cache of whether runs take events. Unknown runs are not cached (a run may be
+/// starting); active runs for [`RUN_STATE_TTL`]; finished runs for good.
+#[derive(Debug)]
+pub struct RunGate {
+    ttl: Duration,
+    runs: std::sync::Mutex<HashMap<Uuid, (Gate, Instant)>>,
+}
+
+impl Default for RunGate {
+    fn default() -> Self {
+        Self::new(RUN_STATE_TTL)
     }
 }
 
-fn event_key(run_id: Uuid, message_id: &str) -> BlobKey {
-    BlobKey::new(
-        Container::Logs,
-        format!("{run_id}/events/{}.json", blob_name(message_id)),
-    )
-    .expect("safe name")
+impl RunGate {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            runs: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `None` when the run takes events, else why not.
+    async fn refusal(
+        &self,
+        store: &StateStore,
+        run_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        {
+            let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            match runs.get(&run_id) {
+                Some((Gate::Finished(reason), _)) => return Ok(Some(reason.clone())),
+                Some((Gate::Open, at)) if at.elapsed() < self.ttl => return Ok(None),
+                _ => {}
+            }
+        }
+        let gate = match store
+            .read_json::<RunState>(&keys::run_state(run_id))
+            .await?
+        {
+            None => return Ok(Some(format!("run {run_id} is unknown"))),
+            Some((state, _)) if state.phase.is_terminal() => {
+                Gate::Finished(format!("run {run_id} has finished ({:?})", state.phase))
+            }
+            Some(_) => Gate::Open,
+        };
+        let refusal = match &gate {
+            Gate::Open => None,
+            Gate::Finished(reason) => Some(reason.clone()),
+        };
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(run_id, (gate, Instant::now()));
+        Ok(refusal)
+    }
+}
+
+fn record(d: &Delivery<'_>, now: DateTime<Utc>) -> ArchivedEvent {
+    ArchivedEvent {
+        message_id: d.message_id.to_string(),
+        event_type: d.event.event_type().to_string(),
+        received_at: now,
+        event: d.raw.clone(),
+    }
 }
 
 /// Archives one delivered event (already parsed) with its message id.
@@ -81,127 +130,74 @@ pub async fn ingest_delivery(
     raw: &Value,
     now: DateTime<Utc>,
 ) -> Result<IngestOutcome, StoreError> {
-    let Some(run_id) = event.run_id() else {
-        return Ok(IngestOutcome::Skipped {
-            event_type: event.event_type().to_string(),
-        });
+    let d = Delivery {
+        message_id,
+        event,
+        raw,
     };
-    let record = ArchivedEvent {
-        message_id: message_id.to_string(),
-        event_type: event.event_type().to_string(),
-        received_at: now,
-        event: raw.clone(),
-    };
-    let reason = match store
-        .read_json::<RunState>(&keys::run_state(run_id))
-        .await?
-    {
-        None => Some(format!("run {run_id} is unknown")),
-        Some((state, _)) if state.phase.is_terminal() => {
-            Some(format!("run {run_id} has finished ({:?})", state.phase))
-        }
-        Some(_) => None,
-    };
-    if let Some(reason) = reason {
-        let key = BlobKey::new(
-            Container::Logs,
-            format!("ignored/{}.json", blob_name(message_id)),
-        )
-        .expect("safe name");
-        match store.create_json(&key, &record).await {
-            Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
-            Err(e) => return Err(e),
-        }
-        return Ok(IngestOutcome::Ignored { reason });
-    }
-    match store
-        .create_json(&event_key(run_id, message_id), &record)
-        .await
-    {
-        Ok(_) => Ok(IngestOutcome::Recorded { run_id }),
-        Err(StoreError::AlreadyExists(_)) => Ok(IngestOutcome::Duplicate { run_id }),
-        Err(e) => Err(e),
-    }
+    let mut out = ingest(store, &RunGate::default(), &[d], now).await?;
+    Ok(out.pop().expect("one outcome per delivery"))
 }
 
-/// Reads every archived event of a run (any order).
-pub async fn read_archive(
+/// Archives the deliveries of one invocation (a single message or a batch); one outcome each, in
+/// order. A store failure fails the whole invocation (the host redelivers it; nothing is doubled).
+pub async fn ingest(
     store: &StateStore,
-    run_id: Uuid,
-    skip: impl Fn(&str) -> bool,
-) -> Result<Vec<(String, ArchivedEvent)>, StoreError> {
-    let prefix = format!("{run_id}/events/");
-    let names = store.list_all(Container::Logs, &prefix).await?;
-    let wanted: Vec<String> = names
-        .into_iter()
-        .filter_map(|n| {
-            n.strip_prefix(&prefix)
-                .and_then(|f| f.strip_suffix(".json"))
-                .map(str::to_string)
-        })
-        .filter(|id| !skip(id))
-        .collect();
-    stream::iter(wanted)
-        .map(|id| {
-            let key = BlobKey::new(Container::Logs, format!("{prefix}{id}.json"));
-            async move {
-                let key = key.map_err(|e| StoreError::Corrupt {
-                    key: id.clone(),
-                    reason: e.to_string(),
-                })?;
-                let doc = store.read_json::<ArchivedEvent>(&key).await?;
-                Ok::<_, StoreError>(doc.map(|(e, _)| (id, e)))
-            }
-        })
-        .buffer_unordered(16)
-        .try_filter_map(|x| async move { Ok(x) })
-        .try_collect()
-        .await
-}
-
-/// Folds the archive into the run's ledger (only events not applied yet are read) and writes it under
-/// If-Match. Safe to run concurrently and repeatedly; returns the ledger as stored.
-pub async fn compact(
-    store: &StateStore,
-    run_id: Uuid,
+    gate: &RunGate,
+    deliveries: &[Delivery<'_>],
     now: DateTime<Utc>,
-) -> Result<Ledger, StoreError> {
-    let key = keys::resources(run_id);
-    let current = store.read_json::<Ledger>(&key).await?.map(|(l, _)| l);
-    let fresh = read_archive(store, run_id, |id| {
-        current.as_ref().is_some_and(|l| l.applied.contains(id))
-    })
-    .await?;
-    let mut parsed = Vec::with_capacity(fresh.len());
-    for (id, archived) in fresh {
-        match parse_event(&archived.event) {
-            Ok(event) => parsed.push((id, event)),
-            Err(e) => {
-                tracing::warn!(message_id = %archived.message_id, error = %e, "archived event no longer parses; left out of the ledger")
+) -> Result<Vec<IngestOutcome>, StoreError> {
+    let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; deliveries.len()];
+    let mut by_run: BTreeMap<Uuid, Vec<usize>> = BTreeMap::new();
+    for (i, d) in deliveries.iter().enumerate() {
+        let Some(run_id) = d.event.run_id() else {
+            outcomes[i] = Some(IngestOutcome::Skipped {
+                event_type: d.event.event_type().to_string(),
+            });
+            continue;
+        };
+        match gate.refusal(store, run_id).await? {
+            Some(reason) => {
+                match store
+                    .create_json(&ignored_key(d.message_id), &record(d, now))
+                    .await
+                {
+                    Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                outcomes[i] = Some(IngestOutcome::Ignored { reason });
             }
+            None => by_run.entry(run_id).or_default().push(i),
         }
     }
-    let updated = store
-        .update_json(&key, |existing: Option<&Ledger>| {
-            let mut ledger = existing.cloned().unwrap_or_else(|| Ledger::new(run_id));
-            let mut changed = false;
-            for (id, event) in &parsed {
-                changed |= match event {
-                    AgentEvent::ResourceCreated(r) => ledger.apply(id, ResourceStatus::Created, r),
-                    AgentEvent::ResourceDeleted(r) => ledger.apply(id, ResourceStatus::Deleted, r),
-                    AgentEvent::ResourceDeletionFailed(r) => {
-                        ledger.apply(id, ResourceStatus::DeletionFailed, r)
-                    }
-                    _ => ledger.mark(id),
-                };
-            }
-            if changed || existing.is_none() {
-                ledger.updated_at = Some(now);
-                Decision::Write(ledger, ())
-            } else {
-                Decision::Keep(())
-            }
-        })
-        .await?;
-    Ok(updated.current.unwrap_or_else(|| Ledger::new(run_id)))
+    let single = deliveries.len() == 1;
+    let name = batch_name(deliveries.iter().map(|d| d.message_id));
+    for (run_id, members) in by_run {
+        let created = if single {
+            let d = &deliveries[members[0]];
+            store
+                .create_json(&event_key(run_id, d.message_id), &record(d, now))
+                .await
+        } else {
+            let batch = ArchivedBatch {
+                events: members
+                    .iter()
+                    .map(|i| record(&deliveries[*i], now))
+                    .collect(),
+            };
+            store.create_json(&batch_key(run_id, &name), &batch).await
+        };
+        let outcome = match created {
+            Ok(_) => IngestOutcome::Recorded { run_id },
+            Err(StoreError::AlreadyExists(_)) => IngestOutcome::Duplicate { run_id },
+            Err(e) => return Err(e),
+        };
+        for i in members {
+            outcomes[i] = Some(outcome.clone());
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every delivery decided"))
+        .collect())
 }

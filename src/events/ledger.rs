@@ -52,6 +52,9 @@ pub struct Ledger {
     pub resources: BTreeMap<String, ResourceRecord>,
     /// Message ids already applied (archive blob names).
     pub applied: BTreeSet<String>,
+    /// Batch documents already folded in (`{run_id}/batches/{name}.json`).
+    #[serde(default)]
+    pub batches: BTreeSet<String>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
@@ -61,6 +64,7 @@ impl Ledger {
             run_id,
             resources: BTreeMap::new(),
             applied: BTreeSet::new(),
+            batches: BTreeSet::new(),
             updated_at: None,
         }
     }

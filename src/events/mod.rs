@@ -2,11 +2,17 @@
 //! travel on (`bus`: publishing and the live tail), idempotent ingestion into the state store (one
 //! create-only archive blob per delivery), and the per-run resource ledger compacted from the archive.
 
+pub mod archive;
 pub mod bus;
 pub mod ingest;
 pub mod ledger;
+pub mod lifecycle;
 pub mod schema;
 
-pub use ingest::{compact, ingest_delivery, IngestOutcome};
+pub use archive::{compact, run_events, ArchivedEvent};
+pub use ingest::{ingest, ingest_delivery, Delivery, IngestOutcome, RunGate};
 pub use ledger::{Ledger, ResourceRecord, ResourceStatus};
-pub use schema::{parse_event, AgentEvent, EventError, LogEvent, ResourceEvent, Severity};
+pub use lifecycle::{Lifecycle, LifecycleRecorder};
+pub use schema::{
+    parse_event, AgentEvent, EventError, LifecycleEvent, LogEvent, ResourceEvent, Severity,
+};

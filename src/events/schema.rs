@@ -63,6 +63,33 @@ pub struct LogEvent {
     pub details: Option<Value>,
 }
 
+/// The orchestrator's own lifecycle events: `run_started`, `phase_changed` (`from`, `to`),
+/// `scenario_provisioned` and `scenario_failed` (`scenario_name`, `reason`). (The orchestrator's
+/// `cleanup_complete` is a [`LogEvent`], as the agents' is.) Built by [`super::lifecycle`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleEvent {
+    #[serde(default)]
+    pub schema_version: Option<u32>,
+    pub run_id: Uuid,
+    pub timestamp: DateTime<Utc>,
+    /// Always `orchestrator`.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub scenario_name: Option<String>,
+    #[serde(default)]
+    pub from: Option<crate::run::Phase>,
+    #[serde(default)]
+    pub to: Option<crate::run::Phase>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub details: Option<Value>,
+}
+
 /// One parsed event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentEvent {
@@ -73,6 +100,10 @@ pub enum AgentEvent {
     Operation(LogEvent),
     CleanupComplete(LogEvent),
     Error(LogEvent),
+    RunStarted(LifecycleEvent),
+    PhaseChanged(LifecycleEvent),
+    ScenarioProvisioned(LifecycleEvent),
+    ScenarioFailed(LifecycleEvent),
     /// A type this build does not know (a newer agent); skipped, not an error.
     Unknown(String),
 }
@@ -87,6 +118,10 @@ impl AgentEvent {
             AgentEvent::Operation(_) => "operation",
             AgentEvent::CleanupComplete(_) => "cleanup_complete",
             AgentEvent::Error(_) => "error",
+            AgentEvent::RunStarted(_) => "run_started",
+            AgentEvent::PhaseChanged(_) => "phase_changed",
+            AgentEvent::ScenarioProvisioned(_) => "scenario_provisioned",
+            AgentEvent::ScenarioFailed(_) => "scenario_failed",
             AgentEvent::Unknown(t) => t,
         }
     }
@@ -96,12 +131,14 @@ impl AgentEvent {
         self.resource()
             .map(|r| r.run_id)
             .or_else(|| self.log().map(|l| l.run_id))
+            .or_else(|| self.lifecycle().map(|l| l.run_id))
     }
 
     pub fn timestamp(&self) -> Option<DateTime<Utc>> {
         self.resource()
             .map(|r| r.timestamp)
             .or_else(|| self.log().map(|l| l.timestamp))
+            .or_else(|| self.lifecycle().map(|l| l.timestamp))
     }
 
     pub fn resource(&self) -> Option<&ResourceEvent> {
@@ -119,6 +156,16 @@ impl AgentEvent {
             | AgentEvent::Operation(l)
             | AgentEvent::CleanupComplete(l)
             | AgentEvent::Error(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn lifecycle(&self) -> Option<&LifecycleEvent> {
+        match self {
+            AgentEvent::RunStarted(l)
+            | AgentEvent::PhaseChanged(l)
+            | AgentEvent::ScenarioProvisioned(l)
+            | AgentEvent::ScenarioFailed(l) => Some(l),
             _ => None,
         }
     }
@@ -176,6 +223,12 @@ pub fn parse_event(value: &Value) -> Result<AgentEvent, EventError> {
         }
         Ok(l)
     };
+    let lifecycle = || -> Result<LifecycleEvent, EventError> {
+        let l: LifecycleEvent =
+            serde_json::from_value(body.clone()).map_err(|e| invalid(e.to_string()))?;
+        check_version(l.schema_version).map_err(invalid)?;
+        Ok(l)
+    };
     Ok(match event_type.as_str() {
         "resource_created" => AgentEvent::ResourceCreated(resource()?),
         "resource_deleted" => AgentEvent::ResourceDeleted(resource()?),
@@ -184,6 +237,31 @@ pub fn parse_event(value: &Value) -> Result<AgentEvent, EventError> {
         "operation" => AgentEvent::Operation(log()?),
         "cleanup_complete" => AgentEvent::CleanupComplete(log()?),
         "error" => AgentEvent::Error(log()?),
+        "run_started" => AgentEvent::RunStarted(lifecycle()?),
+        "phase_changed" => {
+            let l = lifecycle()?;
+            if l.from.is_none() || l.to.is_none() {
+                return Err(invalid("needs `from` and `to` phases".into()));
+            }
+            AgentEvent::PhaseChanged(l)
+        }
+        "scenario_provisioned" | "scenario_failed" => {
+            let l = lifecycle()?;
+            if l.scenario_name
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+            {
+                return Err(invalid("needs `scenario_name`".into()));
+            }
+            if event_type == "scenario_failed" && l.reason.is_none() {
+                return Err(invalid("needs `reason`".into()));
+            }
+            if event_type == "scenario_failed" {
+                AgentEvent::ScenarioFailed(l)
+            } else {
+                AgentEvent::ScenarioProvisioned(l)
+            }
+        }
         _ => {
             tracing::debug!(%event_type, "unknown event type skipped");
             AgentEvent::Unknown(event_type)

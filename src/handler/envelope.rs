@@ -125,6 +125,33 @@ impl Envelope {
         }
     }
 
+    /// A batch binding's bodies (`"cardinality": "many"`): a JSON array, or a string holding one;
+    /// each element decoded like a single body.
+    pub fn message_bodies(&self, name: &str) -> Result<Vec<MessageBody>, EnvelopeError> {
+        let bad = |problem: String| EnvelopeError::Binding {
+            binding: name.to_string(),
+            problem,
+        };
+        let items = match self.binding(name)? {
+            Value::Array(items) => items,
+            other => {
+                return Err(bad(format!(
+                    "a batch delivery carries an array of messages, found {}",
+                    kind_of(&other)
+                )))
+            }
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(decode_text_body(&s)),
+                Value::Null => Err(bad(format!("message {i} of the batch is null"))),
+                other => Ok(MessageBody::Json(other)),
+            })
+            .collect()
+    }
+
     fn present_bindings(&self) -> String {
         if self.data.is_empty() {
             "none".into()
@@ -213,6 +240,17 @@ pub fn undouble(value: &Value) -> Value {
     match value {
         Value::String(s) => serde_json::from_str::<Value>(s).unwrap_or_else(|_| value.clone()),
         other => other.clone(),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

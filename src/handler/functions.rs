@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use super::envelope::Envelope;
 use super::error::InvocationError;
-use super::invocation::{QueueInvocation, ServiceBusInvocation, TimerInvocation};
+use super::invocation::{QueueInvocation, ServiceBusDelivery, TimerInvocation};
 use super::response::InvocationResponse;
 use super::{triggers, AppState};
 
@@ -116,8 +116,8 @@ pub async fn invoke(
             Ok(triggers::work(state, msg).await?)
         }
         FunctionName::AgentEvents => {
-            let msg = ServiceBusInvocation::decode(envelope, binding)?;
-            Ok(triggers::agent_events(state, msg).await?)
+            let delivery = ServiceBusDelivery::decode(envelope, binding)?;
+            Ok(triggers::agent_events(state, delivery).await?)
         }
         FunctionName::Api | FunctionName::Health => {
             Ok(super::http_envelope::invoke(state, envelope).await?)

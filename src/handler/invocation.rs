@@ -111,3 +111,161 @@ impl ServiceBusInvocation {
         })
     }
 }
+
+/// A Service Bus delivery: one message, or a batch (`"cardinality": "many"` in function.json). The
+/// host marks a batch by the `…Array` metadata (`MessageIdArray`, `DeliveryCountArray`,
+/// `EnqueuedTimeUtcArray`, `ContentTypeArray`, `ApplicationPropertiesArray`), one entry per message,
+/// and the binding holds an array of bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceBusDelivery {
+    One(ServiceBusInvocation),
+    Batch(Vec<ServiceBusInvocation>),
+}
+
+impl ServiceBusDelivery {
+    pub fn decode(env: &Envelope, binding: &str) -> Result<Self, EnvelopeError> {
+        if env.meta("MessageIdArray").is_none() {
+            return ServiceBusInvocation::decode(env, binding).map(Self::One);
+        }
+        let bodies = env.message_bodies(binding)?;
+        let list = |key: &str| -> Result<Option<Vec<Value>>, EnvelopeError> {
+            match env.meta(key) {
+                None => Ok(None),
+                Some(Value::Array(items)) if items.len() == bodies.len() => {
+                    Ok(Some(items.iter().map(super::envelope::undouble).collect()))
+                }
+                Some(Value::Array(items)) => Err(EnvelopeError::Metadata {
+                    key: key.to_string(),
+                    problem: format!(
+                        "{} entries for a batch of {} messages",
+                        items.len(),
+                        bodies.len()
+                    ),
+                }),
+                Some(_) => Err(EnvelopeError::Metadata {
+                    key: key.to_string(),
+                    problem: "expected an array, one entry per message of the batch".into(),
+                }),
+            }
+        };
+        let ids = list("MessageIdArray")?.unwrap_or_default();
+        let counts = list("DeliveryCountArray")?;
+        let enqueued = match list("EnqueuedTimeUtcArray")? {
+            Some(v) => Some(v),
+            None => list("EnqueuedTimeArray")?,
+        };
+        let types = list("ContentTypeArray")?;
+        let props = match list("ApplicationPropertiesArray")? {
+            Some(v) => Some(v),
+            None => list("UserPropertiesArray")?,
+        };
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let mut messages = Vec::with_capacity(bodies.len());
+        for (i, body) in bodies.into_iter().enumerate() {
+            let message_id =
+                text(&ids[i])
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| EnvelopeError::Metadata {
+                        key: "MessageIdArray".into(),
+                        problem: format!("entry {i} is not a message id"),
+                    })?;
+            let delivery_count = match counts.as_ref().map(|c| &c[i]) {
+                None | Some(Value::Null) => 1,
+                Some(v) => text(v).and_then(|t| t.trim().parse().ok()).ok_or_else(|| {
+                    EnvelopeError::Metadata {
+                        key: "DeliveryCountArray".into(),
+                        problem: format!("entry {i} is not a count"),
+                    }
+                })?,
+            };
+            let enqueued_time = match enqueued.as_ref().and_then(|e| text(&e[i])) {
+                None => None,
+                Some(t) => {
+                    Some(
+                        parse_timestamp(&t).map_err(|problem| EnvelopeError::Metadata {
+                            key: "EnqueuedTimeUtcArray".into(),
+                            problem,
+                        })?,
+                    )
+                }
+            };
+            messages.push(ServiceBusInvocation {
+                message_id,
+                delivery_count,
+                enqueued_time,
+                content_type: types.as_ref().and_then(|t| text(&t[i])),
+                body,
+                application_properties: props.as_ref().map_or(Value::Null, |p| p[i].clone()),
+            });
+        }
+        Ok(Self::Batch(messages))
+    }
+
+    /// The messages, one or many.
+    pub fn messages(&self) -> &[ServiceBusInvocation] {
+        match self {
+            Self::One(m) => std::slice::from_ref(m),
+            Self::Batch(ms) => ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    fn decode(body: serde_json::Value) -> Result<ServiceBusDelivery, EnvelopeError> {
+        let env = Envelope::from_slice(body.to_string().as_bytes()).unwrap();
+        ServiceBusDelivery::decode(&env, "msg")
+    }
+
+    #[test]
+    fn batches_decode_whether_arrays_come_as_json_or_as_text() {
+        // Arrays as JSON values, primitives double-encoded.
+        let a = decode(serde_json::json!({
+            "Data": {"msg": ["{\"n\":1}", "{\"n\":2}"]},
+            "Metadata": {"MessageIdArray": ["\"a\"", "\"b\""], "DeliveryCountArray": ["1", "3"],
+                         "EnqueuedTimeUtcArray": ["2026-11-23T18:05:00", "2026-11-23T18:05:01"]}
+        }))
+        .unwrap();
+        // The same, with every array serialised into a string.
+        let b = decode(serde_json::json!({
+            "Data": {"msg": "[{\"n\":1},{\"n\":2}]"},
+            "Metadata": {"MessageIdArray": "[\"a\",\"b\"]", "DeliveryCountArray": "[1,3]",
+                         "EnqueuedTimeUtcArray": "[\"2026-11-23T18:05:00\",\"2026-11-23T18:05:01\"]"}
+        }))
+        .unwrap();
+        assert_eq!(a, b);
+        let ms = a.messages();
+        assert_eq!(ms.len(), 2);
+        assert_eq!((ms[0].message_id.as_str(), ms[1].delivery_count), ("a", 3));
+        assert_eq!(ms[1].body, MessageBody::Json(serde_json::json!({"n": 2})));
+        assert!(ms[1].enqueued_time.is_some());
+    }
+
+    #[test]
+    fn a_single_message_is_not_a_batch_and_bad_batches_are_named() {
+        let one = decode(serde_json::json!({
+            "Data": {"msg": "[1,2]"}, "Metadata": {"MessageId": "\"m\""}
+        }))
+        .unwrap();
+        assert!(
+            matches!(one, ServiceBusDelivery::One(_)),
+            "a JSON array body of one message"
+        );
+        let err = decode(serde_json::json!({
+            "Data": {"msg": "{\"n\":1}"}, "Metadata": {"MessageIdArray": ["\"a\""]}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("array of messages"), "{err}");
+        let err = decode(serde_json::json!({
+            "Data": {"msg": ["{}"]}, "Metadata": {"MessageIdArray": ["\"a\""], "DeliveryCountArray": ["x"]}
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("DeliveryCountArray"), "{err}");
+    }
+}

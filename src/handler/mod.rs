@@ -22,7 +22,7 @@ use axum::{middleware, Json, Router};
 use crate::api::{self, ApiError};
 use crate::config::Settings;
 use crate::orchestrator::Orchestrator;
-use crate::store::{StateStore, StoreLocation};
+use crate::store::StateStore;
 use crate::telemetry;
 
 pub use error::{InvocationError, TriggerError};
@@ -39,19 +39,23 @@ pub struct AppState {
     pub store: StateStore,
     /// Carries out the run's steps (tick, work units).
     pub orchestrator: Arc<Orchestrator>,
+    /// Which runs take agent events (a short-lived cache shared by every invocation).
+    pub runs: Arc<crate::events::RunGate>,
+    /// Records the orchestrator's lifecycle events (archive, and topic when configured).
+    pub lifecycle: Arc<crate::events::LifecycleRecorder>,
 }
 
 impl AppState {
     /// Opens the state store the settings name.
     pub fn new(settings: Settings) -> Result<Self, String> {
-        let location = StoreLocation::from_settings(&settings.storage)?;
-        let store = StateStore::open(&location).map_err(|e| e.to_string())?;
+        let store = StateStore::from_settings(&settings)?;
         Ok(Self::with_store(settings, store))
     }
 
     pub fn with_store(settings: Settings, store: StateStore) -> Self {
-        let settings = Arc::new(settings);
-        let orchestrator = Orchestrator::new(settings.clone(), store.clone());
+        let lifecycle = crate::events::LifecycleRecorder::from_settings(&settings, store.clone());
+        let orchestrator = Orchestrator::new(Arc::new(settings), store.clone())
+            .with_lifecycle(Arc::new(lifecycle));
         Self::with_orchestrator(orchestrator)
     }
 
@@ -60,6 +64,8 @@ impl AppState {
         Self {
             settings: orchestrator.settings.clone(),
             store: orchestrator.store.clone(),
+            runs: Arc::new(crate::events::RunGate::default()),
+            lifecycle: orchestrator.lifecycle.clone(),
             orchestrator: Arc::new(orchestrator),
         }
     }

@@ -6,10 +6,10 @@
 use serde_json::json;
 
 use super::error::TriggerError;
-use super::invocation::{QueueInvocation, ServiceBusInvocation, TimerInvocation};
+use super::invocation::{QueueInvocation, ServiceBusDelivery, TimerInvocation};
 use super::response::InvocationResponse;
 use super::AppState;
-use crate::events::{self, IngestOutcome};
+use crate::events::{self, Delivery, IngestOutcome};
 use crate::orchestrator::{self, OrchestratorError};
 use crate::run::{self, RunRequest, StartOutcome, StartTrigger, WorkUnit};
 use crate::store::StoreError;
@@ -26,7 +26,7 @@ pub async fn scheduled_run(
         trigger: StartTrigger::Schedule,
     };
     let now = timer.utc_now.unwrap_or_else(chrono::Utc::now);
-    let outcome = run::start_run(&state.store, &request, now)
+    let outcome = run::start_run_with(&state.store, &request, now, &state.lifecycle)
         .await
         .map_err(|e| store_failure("starting a scheduled run", e))?;
     Ok(match outcome {
@@ -116,43 +116,107 @@ pub async fn work(
         .returning(json!({"outcome": "done", "kind": unit.kind(), "result": result})))
 }
 
-/// `AgentEvents`: one message from the `agent-logs` topic, archived idempotently by message id.
-/// Invalid JSON or an invalid event is completed (2xx) with the reason logged; a store failure is
-/// retried by the host.
+/// `AgentEvents`: one message or a batch from the `agent-logs` topic, archived idempotently (see
+/// [`events::ingest`]). Invalid JSON or an invalid event is completed (2xx) with the reason logged —
+/// in a batch, the others are still archived; a store failure fails the invocation and the host
+/// redelivers it (nothing is doubled).
 pub async fn agent_events(
     state: &AppState,
-    msg: ServiceBusInvocation,
+    delivery: ServiceBusDelivery,
 ) -> Result<InvocationResponse, TriggerError> {
-    let id = msg.message_id.as_str();
-    let raw: serde_json::Value = msg.body.parse().map_err(|e| {
-        TriggerError::Permanent(format!(
-            "message {id} is not JSON ({e}); completed without retry"
-        ))
-    })?;
-    let event = events::parse_event(&raw).map_err(|e| {
-        TriggerError::Permanent(format!(
-            "message {id} is not a valid event: {e}; completed without retry"
-        ))
-    })?;
-    if let Some(run_id) = event.run_id() {
+    let messages = delivery.messages();
+    let mut parsed = Vec::with_capacity(messages.len());
+    let mut rejected: Vec<(usize, String)> = Vec::new();
+    for (i, msg) in messages.iter().enumerate() {
+        let id = msg.message_id.as_str();
+        let raw: serde_json::Value = match msg.body.parse() {
+            Ok(v) => v,
+            Err(e) => {
+                rejected.push((
+                    i,
+                    format!("message {id} is not JSON ({e}); completed without retry"),
+                ));
+                continue;
+            }
+        };
+        match events::parse_event(&raw) {
+            Ok(event) => parsed.push((i, raw, event)),
+            Err(e) => rejected.push((
+                i,
+                format!("message {id} is not a valid event: {e}; completed without retry"),
+            )),
+        }
+    }
+    if let ServiceBusDelivery::One(_) = delivery {
+        if let Some((_, reason)) = rejected.pop() {
+            return Err(TriggerError::Permanent(reason));
+        }
+    }
+    for (_, reason) in &rejected {
+        tracing::warn!(%reason, "agent event rejected");
+    }
+    if let Some(run_id) = parsed.first().and_then(|(_, _, e)| e.run_id()) {
         crate::telemetry::record_run_id(&run_id);
     }
-    let outcome = events::ingest_delivery(&state.store, id, &event, &raw, chrono::Utc::now())
+    let deliveries: Vec<Delivery<'_>> = parsed
+        .iter()
+        .map(|(i, raw, event)| Delivery {
+            message_id: &messages[*i].message_id,
+            event,
+            raw,
+        })
+        .collect();
+    let outcomes = events::ingest(&state.store, &state.runs, &deliveries, chrono::Utc::now())
         .await
-        .map_err(|e| store_failure(&format!("archiving message {id}"), e))?;
-    let (label, detail) = match &outcome {
-        IngestOutcome::Recorded { run_id } => ("recorded", run_id.to_string()),
-        IngestOutcome::Duplicate { run_id } => ("duplicate", run_id.to_string()),
-        IngestOutcome::Ignored { reason } => ("ignored", reason.clone()),
-        IngestOutcome::Skipped { event_type } => {
-            ("skipped", format!("unknown event type {event_type}"))
-        }
-    };
-    tracing::info!(message_id = %id, event_type = event.event_type(), outcome = label, %detail, delivery_count = msg.delivery_count, "agent event");
+        .map_err(|e| {
+            let what = match &delivery {
+                ServiceBusDelivery::One(m) => format!("archiving message {}", m.message_id),
+                ServiceBusDelivery::Batch(ms) => format!("archiving a batch of {}", ms.len()),
+            };
+            store_failure(&what, e)
+        })?;
+    let mut results = Vec::with_capacity(messages.len());
+    for ((i, _, event), outcome) in parsed.iter().zip(&outcomes) {
+        let (label, detail) = match outcome {
+            IngestOutcome::Recorded { run_id } => ("recorded", run_id.to_string()),
+            IngestOutcome::Duplicate { run_id } => ("duplicate", run_id.to_string()),
+            IngestOutcome::Ignored { reason } => ("ignored", reason.clone()),
+            IngestOutcome::Skipped { event_type } => {
+                ("skipped", format!("unknown event type {event_type}"))
+            }
+        };
+        let msg = &messages[*i];
+        tracing::debug!(message_id = %msg.message_id, event_type = event.event_type(), outcome = label, %detail, delivery_count = msg.delivery_count, "agent event");
+        results.push(json!({
+            "outcome": label,
+            "message_id": msg.message_id,
+            "event_type": event.event_type(),
+            "detail": detail,
+        }));
+    }
+    if let ServiceBusDelivery::One(_) = delivery {
+        let result = results.pop().expect("one outcome");
+        tracing::info!(message_id = %result["message_id"], outcome = %result["outcome"], "agent event");
+        return Ok(InvocationResponse::new().returning(result));
+    }
+    for (i, reason) in rejected {
+        results.push(json!({
+            "outcome": "rejected",
+            "message_id": messages[i].message_id,
+            "reason": reason,
+        }));
+    }
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for r in &results {
+        *counts
+            .entry(r["outcome"].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    tracing::info!(messages = messages.len(), ?counts, "agent event batch");
     Ok(InvocationResponse::new().returning(json!({
-        "outcome": label,
-        "message_id": id,
-        "event_type": event.event_type(),
-        "detail": detail,
+        "outcome": "batch",
+        "messages": messages.len(),
+        "counts": counts,
+        "results": results,
     })))
 }

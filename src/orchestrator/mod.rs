@@ -33,6 +33,7 @@ use uuid::Uuid;
 use crate::azure::AzureError;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::events::LifecycleRecorder;
 use crate::run::{keys, Policy, RunState, ScenarioRecord};
 use crate::scenarios::Library;
 use crate::store::{Decision, StateStore, StoreError};
@@ -91,6 +92,8 @@ pub struct Orchestrator {
     pub clock: Clock,
     pub policy: Policy,
     pub events: EventsDelivery,
+    /// The run's own lifecycle events (archive, and the topic when configured).
+    pub lifecycle: Arc<LifecycleRecorder>,
     library: OnceLock<Result<Arc<Library>, String>>,
     cloud: OnceLock<Result<Arc<Cloud>, String>>,
 }
@@ -98,14 +101,20 @@ pub struct Orchestrator {
 impl Orchestrator {
     pub fn new(settings: Arc<Settings>, store: StateStore) -> Self {
         Self {
+            store: store.clone(),
             settings,
-            store,
             clock: Clock::system(),
             policy: Policy::default(),
             events: EventsDelivery::ServiceBus,
+            lifecycle: Arc::new(LifecycleRecorder::archive_only(store.clone())),
             library: OnceLock::new(),
             cloud: OnceLock::new(),
         }
+    }
+
+    pub fn with_lifecycle(mut self, lifecycle: Arc<LifecycleRecorder>) -> Self {
+        self.lifecycle = lifecycle;
+        self
     }
 
     /// The sandbox's variant: a scaled clock, its policy, events delivered in-process.

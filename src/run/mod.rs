@@ -28,8 +28,8 @@ use crate::store::{BlobKey, Container, StoreError};
 pub use plan::{apply_plan, plan_tick, Inline, Policy, TickPlan};
 pub use schedule::next_scheduled_run;
 pub use start::{
-    check_duration_hours, decide_start, start_run, RunRequest, StartOutcome, StartTrigger,
-    MAX_RUN_HOURS,
+    check_duration_hours, decide_start, start_run, start_run_with, RunRequest, StartOutcome,
+    StartTrigger, MAX_RUN_HOURS,
 };
 pub use state::{
     CheckResult, CleanupState, PrincipalRecord, ProvisionStep, RunError, RunState, ScenarioRecord,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{keys, CurrentStatus, OrchestratorState, Phase, RunState};
+use crate::events::LifecycleRecorder;
 use crate::scenarios::Size;
 use crate::store::{Decision, StateStore, StoreError};
 
@@ -87,12 +88,26 @@ pub fn decide_start(
     )
 }
 
-/// Starts a run if none is active. The status document is switched first (that is the guard); the
-/// run's own state document follows, create-only, so a retry after a crash in between finishes it.
+/// Starts a run if none is active, recording `run_started` in the run's archive only (see
+/// [`start_run_with`]).
 pub async fn start_run(
     store: &StateStore,
     request: &RunRequest,
     now: DateTime<Utc>,
+) -> Result<StartOutcome, StoreError> {
+    let recorder = LifecycleRecorder::archive_only(store.clone());
+    start_run_with(store, request, now, &recorder).await
+}
+
+/// Starts a run if none is active. The status document is switched first (that is the guard); the
+/// run's own state document follows, create-only, so a retry after a crash in between finishes it;
+/// then `run_started` goes to `lifecycle` (archived, and published when Service Bus is configured —
+/// a failure there is logged: the run has started either way).
+pub async fn start_run_with(
+    store: &StateStore,
+    request: &RunRequest,
+    now: DateTime<Utc>,
+    lifecycle: &LifecycleRecorder,
 ) -> Result<StartOutcome, StoreError> {
     let run_id = Uuid::new_v4();
     let updated = store
@@ -118,6 +133,17 @@ pub async fn start_run(
             Err(e) => return Err(e),
         }
         tracing::info!(run_id = %run_id, size = %request.size, trigger = ?request.trigger, "run started");
+        let trigger = serde_json::to_value(request.trigger)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let size = request.size.to_string();
+        if let Err(e) = lifecycle
+            .run_started(*run_id, &size, request.duration_hours, &trigger, now)
+            .await
+        {
+            tracing::warn!(run_id = %run_id, error = %e, "run_started not archived");
+        }
     }
     Ok(updated.outcome)
 }

@@ -75,6 +75,8 @@ pub struct Host {
     /// Every `duplicate_every`-th delivery is made twice (0: never).
     duplicate_every: u64,
     deliveries: AtomicU64,
+    /// Agent events waiting for the next batch delivery.
+    topic: Mutex<Vec<(Value, String)>>,
 }
 
 fn quoted(s: &str) -> Value {
@@ -145,6 +147,38 @@ pub fn service_bus_envelope(
     json!({"Data": {"msg": body.to_string()}, "Metadata": meta})
 }
 
+/// A Service Bus batch envelope (`"cardinality": "many"`): the bodies as an array of JSON texts and
+/// one entry per message in each `…Array` metadata, primitives double-encoded as the host does.
+pub fn service_bus_batch_envelope(
+    messages: &[(Value, String)],
+    delivery_count: u32,
+    now: DateTime<Utc>,
+) -> Value {
+    let bodies: Vec<Value> = messages
+        .iter()
+        .map(|(b, _)| Value::String(b.to_string()))
+        .collect();
+    let ids: Vec<Value> = messages.iter().map(|(_, id)| quoted(id)).collect();
+    let n = messages.len();
+    let enqueued = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+    json!({
+        "Data": {"msg": bodies},
+        "Metadata": {
+            "MessageReceiver": {}, "MessageSession": {}, "MessageActions": {},
+            "SessionActions": {}, "ReceiveActions": {},
+            "MessageIdArray": ids,
+            "DeliveryCountArray": vec![Value::String(delivery_count.to_string()); n],
+            "EnqueuedTimeUtcArray": vec![Value::String(enqueued); n],
+            "ContentTypeArray": vec![quoted("application/json"); n],
+            "ApplicationPropertiesArray": vec![json!({}); n],
+            "sys": sys("AgentEvents", now),
+        }
+    })
+}
+
+/// Messages per batch delivery (host.json `maxMessageBatchSize`).
+pub const MAX_BATCH: usize = 100;
+
 impl Host {
     pub fn new(app: axum::Router, duplicate_every: u64) -> Self {
         Self {
@@ -154,6 +188,7 @@ impl Host {
             stats: HostStats::default(),
             duplicate_every,
             deliveries: AtomicU64::new(0),
+            topic: Mutex::new(Vec::new()),
         }
     }
 
@@ -255,26 +290,45 @@ impl Host {
         true
     }
 
-    /// Delivers one agent event to `AgentEvents` until it is accepted (Service Bus redelivers a
-    /// failed message), now and then twice.
-    pub async fn deliver_event(&self, body: &Value, message_id: &str, now: DateTime<Utc>) -> bool {
-        if self.duplicate_now() {
-            self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
-            self.invoke(
-                "AgentEvents",
-                &service_bus_envelope(body, message_id, 1, now),
-            )
-            .await;
-        }
-        for delivery in 1..=MAX_DELIVERY_COUNT {
-            let envelope = service_bus_envelope(body, message_id, delivery, now);
-            if self.invoke("AgentEvents", &envelope).await.ok() {
-                self.stats.events_delivered.fetch_add(1, Ordering::Relaxed);
-                return true;
+    /// An agent publishes an event to the topic; it is delivered with the next batch.
+    pub fn publish(&self, body: Value, message_id: String) {
+        self.topic
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((body, message_id));
+    }
+
+    /// Events published and not yet delivered.
+    pub fn topic_len(&self) -> usize {
+        self.topic.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Delivers what is waiting on the topic to `AgentEvents`, up to [`MAX_BATCH`] messages a batch,
+    /// until each batch is accepted (Service Bus redelivers a failed batch); now and then a batch is
+    /// delivered twice. Returns how many events were delivered.
+    pub async fn deliver_events(&self, now: DateTime<Utc>) -> usize {
+        let waiting: Vec<(Value, String)> =
+            std::mem::take(&mut *self.topic.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut delivered = 0;
+        for batch in waiting.chunks(MAX_BATCH) {
+            if self.duplicate_now() {
+                self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                self.invoke("AgentEvents", &service_bus_batch_envelope(batch, 1, now))
+                    .await;
             }
-            self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(delivery))).await;
+            for delivery in 1..=MAX_DELIVERY_COUNT {
+                let envelope = service_bus_batch_envelope(batch, delivery, now);
+                if self.invoke("AgentEvents", &envelope).await.ok() {
+                    self.stats
+                        .events_delivered
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    delivered += batch.len();
+                    break;
+                }
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(delivery))).await;
+            }
         }
-        false
+        delivered
     }
 }

@@ -196,6 +196,7 @@ pub async fn run(options: SandboxOptions) -> Result<Summary, SandboxError> {
     let mut last_phase = None;
     let mut final_state: Option<RunState> = None;
     while started.elapsed() < options.timeout {
+        host.deliver_events(clock.now()).await;
         host.fire_timer("Tick", clock.now()).await;
         supervisor.reconcile().await;
         let state = store

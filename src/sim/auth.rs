@@ -8,6 +8,8 @@
 //! Audiences: the simulator's own address is ARM's audience (as `https://management.azure.com` is
 //! Azure's), `…/graph` is Graph's and `…/vaults…` Key Vault's; Azure's public audiences are accepted
 //! too, so a client that asks for `https://management.core.windows.net//.default` is served.
+//! `https://storage.azure.com/.default` issues a Storage token (no storage service here: Azurite in
+//! OAuth mode takes it).
 
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
@@ -27,6 +29,7 @@ pub fn audience_of(resource: &str, port: u16) -> Option<Audience> {
         }
         "https://graph.microsoft.com" => return Some(Audience::Graph),
         "https://vault.azure.net" => return Some(Audience::KeyVault),
+        "https://storage.azure.com" => return Some(Audience::Storage),
         _ => {}
     }
     let url = url::Url::parse(&resource).ok()?;
@@ -286,6 +289,10 @@ mod tests {
         assert_eq!(
             audience_of("https://vault.azure.net", p),
             Some(Audience::KeyVault)
+        );
+        assert_eq!(
+            audience_of("https://storage.azure.com/", p),
+            Some(Audience::Storage)
         );
         assert_eq!(audience_of("https://127.0.0.1:7444", p), None);
         assert_eq!(audience_of("https://example.com", p), None);

@@ -111,6 +111,8 @@ pub enum Audience {
     Arm,
     Graph,
     KeyVault,
+    /// Azure Storage (`https://storage.azure.com`): tokens for Azurite in OAuth mode.
+    Storage,
 }
 
 /// An app registration with a client secret.

@@ -3,12 +3,13 @@
 
 #[path = "blob_auth.rs"]
 mod auth;
+#[path = "blob_errors.rs"]
+mod errors;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use azure_core::error::ErrorKind;
 use azure_core::http::policies::Policy;
 use azure_core::http::{
     ClientOptions, Etag, ExponentialRetryOptions, RequestContent, RetryOptions, StatusCode,
@@ -20,7 +21,14 @@ use azure_storage_blob::models::{
 use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
 use futures::TryStreamExt as _;
 
-use super::{BlobAuth, BlobConnection, BlobKey, Container, ETag, ListPage, StoreError, Stored};
+use azure_core::credentials::TokenCredential;
+
+use super::{
+    BlobAuth, BlobConnection, BlobKey, Container, ETag, ListPage, StoreError, StoreIdentity,
+    Stored, STORAGE_SCOPE,
+};
+use crate::azure::sdk::{SdkCredential, SdkHttp};
+use errors::{already_exists, error_code, map_error, status};
 
 /// One container: its client, and what this process knows about its existence.
 struct Slot {
@@ -35,10 +43,12 @@ struct Slot {
 
 pub struct BlobStore {
     slots: [Slot; 3],
+    /// For an identity-based connection: the setting it came from (errors name it and the fix).
+    identity_setting: Option<&'static str>,
 }
 
 impl BlobStore {
-    pub fn new(conn: &BlobConnection) -> Result<Self, StoreError> {
+    pub fn new(conn: &BlobConnection, identity: Option<StoreIdentity>) -> Result<Self, StoreError> {
         let mut client_options = ClientOptions {
             retry: RetryOptions::exponential(ExponentialRetryOptions {
                 max_retries: 4,
@@ -48,6 +58,7 @@ impl BlobStore {
             ..Default::default()
         };
         let mut credential = None;
+        let mut identity_setting = None;
         match &conn.auth {
             BlobAuth::SharedKey { account, key } => {
                 let policy =
@@ -62,18 +73,26 @@ impl BlobStore {
                     .per_call_policies
                     .push(Arc::new(policy) as Arc<dyn Policy>);
             }
-            BlobAuth::Identity { client_id } => {
+            BlobAuth::Identity { setting } => {
                 if conn.service_url.scheme() != "https" {
                     return Err(StoreError::Rejected(format!(
-                        "Entra ID authentication needs an https endpoint, not {}://{}",
+                        "{setting}: Entra ID authentication needs an https endpoint, not {}://{}",
                         conn.service_url.scheme(),
                         conn.service_url.host_str().unwrap_or("")
                     )));
                 }
-                let cred = auth::identity_credential(client_id.as_deref()).map_err(|e| {
-                    StoreError::Rejected(format!("cannot set up the Entra ID credential: {e}"))
+                let identity = identity.ok_or_else(|| {
+                    StoreError::Rejected(format!(
+                        "{setting}: identity-based storage needs the orchestrator's identity; \
+                         open the store with StateStore::from_settings (or open_with)"
+                    ))
                 })?;
-                credential = Some(cred);
+                client_options.transport = Some(azure_core::http::Transport::new(Arc::new(
+                    SdkHttp::new(identity.transport),
+                )));
+                credential = Some(Arc::new(SdkCredential::new(identity.tokens, STORAGE_SCOPE))
+                    as Arc<dyn TokenCredential>);
+                identity_setting = Some(*setting);
             }
         }
         let slot = |container: Container| -> Result<Slot, StoreError> {
@@ -105,7 +124,20 @@ impl BlobStore {
                 slot(Container::Reports)?,
                 slot(Container::Logs)?,
             ],
+            identity_setting,
         })
+    }
+
+    /// An SDK error as a store error; for an identity-based connection, authentication failures
+    /// name the setting and the fix.
+    fn fail(&self, op: &str, what: &str, e: &azure_core::Error) -> StoreError {
+        match self
+            .identity_setting
+            .and_then(|s| auth::identity_error(s, op, what, e))
+        {
+            Some(err) => err,
+            None => map_error(op, what, e),
+        }
     }
 
     fn slot(&self, container: Container) -> &Slot {
@@ -126,14 +158,14 @@ impl BlobStore {
         let result = match blob.download(None).await {
             Ok(r) => r,
             Err(e) if is_missing(&e) => return Ok(None),
-            Err(e) => return Err(map_error("read", &self.path(key), &e)),
+            Err(e) => return Err(self.fail("read", &self.path(key), &e)),
         };
         let etag = result.properties.etag.map(|t| ETag(t.to_string()));
         let bytes = result
             .body
             .collect()
             .await
-            .map_err(|e| map_error("read", &self.path(key), &e))?;
+            .map_err(|e| self.fail("read", &self.path(key), &e))?;
         let etag = etag.ok_or_else(|| {
             StoreError::Unavailable(format!("read {key}: the service returned no ETag"))
         })?;
@@ -154,7 +186,7 @@ impl BlobStore {
         match self.with_container(slot, upload).await {
             Ok(r) => etag_of(key, r.etag),
             Err(e) if already_exists(&e) => Err(StoreError::AlreadyExists(key.to_string())),
-            Err(e) => Err(map_error("create", &self.path(key), &e)),
+            Err(e) => Err(self.fail("create", &self.path(key), &e)),
         }
     }
 
@@ -178,7 +210,7 @@ impl BlobStore {
             Err(e) if status(&e) == Some(StatusCode::PreconditionFailed) || is_missing(&e) => {
                 Err(StoreError::PreconditionFailed(key.to_string()))
             }
-            Err(e) => Err(map_error("replace", &self.path(key), &e)),
+            Err(e) => Err(self.fail("replace", &self.path(key), &e)),
         }
     }
 
@@ -199,7 +231,7 @@ impl BlobStore {
                     _ => Err(StoreError::PreconditionFailed(key.to_string())),
                 }
             }
-            Err(e) => Err(map_error("delete", &self.path(key), &e)),
+            Err(e) => Err(self.fail("delete", &self.path(key), &e)),
         }
     }
 
@@ -225,12 +257,12 @@ impl BlobStore {
         let page = match first.await {
             Ok(Some(page)) => page
                 .into_model()
-                .map_err(|e| map_error("list", &what, &e))?,
+                .map_err(|e| self.fail("list", &what, &e))?,
             Ok(None) => return Ok(ListPage::default()),
             Err(e) if error_code(&e).as_deref() == Some("ContainerNotFound") => {
                 return Ok(ListPage::default())
             }
-            Err(e) => return Err(map_error("list", &what, &e)),
+            Err(e) => return Err(self.fail("list", &what, &e)),
         };
         Ok(ListPage {
             names: page.blob_items.into_iter().filter_map(|b| b.name).collect(),
@@ -245,7 +277,7 @@ impl BlobStore {
         match slot.client.get_properties(None).await {
             Ok(_) => Ok(()),
             Err(e) if is_missing(&e) => Ok(()),
-            Err(e) => Err(map_error("ping", &slot.name, &e)),
+            Err(e) => Err(self.fail("ping", &slot.name, &e)),
         }
     }
 
@@ -295,100 +327,4 @@ fn is_missing(e: &azure_core::Error) -> bool {
             error_code(e).as_deref(),
             None | Some("BlobNotFound" | "ContainerNotFound")
         )
-}
-
-/// `If-None-Match: *` on an existing blob: 409 `BlobAlreadyExists` (some emulators answer 412).
-fn already_exists(e: &azure_core::Error) -> bool {
-    matches!(
-        (status(e), error_code(e).as_deref()),
-        (Some(StatusCode::Conflict), Some("BlobAlreadyExists") | None)
-            | (
-                Some(StatusCode::PreconditionFailed),
-                Some("ConditionNotMet") | None
-            )
-    )
-}
-
-fn status(e: &azure_core::Error) -> Option<StatusCode> {
-    e.http_status()
-}
-
-fn error_code(e: &azure_core::Error) -> Option<String> {
-    match e.kind() {
-        ErrorKind::HttpResponse { error_code, .. } => error_code.clone(),
-        _ => None,
-    }
-}
-
-/// Maps an SDK error to the store's taxonomy. HTTP errors are described by status and storage error
-/// code only: response bodies can echo the signature that was sent, so they are never quoted.
-fn map_error(op: &str, what: &str, e: &azure_core::Error) -> StoreError {
-    if let ErrorKind::HttpResponse {
-        status, error_code, ..
-    } = e.kind()
-    {
-        let code = error_code.as_deref().unwrap_or("no error code");
-        let msg = format!("{op} {what}: HTTP {} ({code})", u16::from(*status));
-        return match (u16::from(*status), code) {
-            (408 | 429 | 500..=599, _) | (409, "ContainerBeingDeleted") => {
-                StoreError::Unavailable(msg)
-            }
-            _ => StoreError::Rejected(msg),
-        };
-    }
-    let msg = format!("{op} {what}: {}", redact(&describe_chain(e)));
-    match e.kind() {
-        ErrorKind::Io | ErrorKind::Connection => StoreError::Unavailable(msg),
-        _ => StoreError::Rejected(msg),
-    }
-}
-
-/// The error and its sources, one after another.
-fn describe_chain(e: &azure_core::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out.chars().take(400).collect()
-}
-
-/// Drops query strings from any URL in the text (transport errors quote the request URL, which can
-/// carry a SAS).
-fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_query = false;
-    for c in text.chars() {
-        if in_query {
-            if c.is_whitespace() || c == ')' || c == '"' || c == '\'' {
-                in_query = false;
-                out.push(c);
-            }
-        } else if c == '?' {
-            in_query = true;
-            out.push_str("?…");
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redact_drops_queries() {
-        let s = redact("error sending request for url (https://a.blob.core.windows.net/c?sv=1&sig=abc%2B): refused");
-        assert_eq!(
-            s,
-            "error sending request for url (https://a.blob.core.windows.net/c?…): refused"
-        );
-    }
 }

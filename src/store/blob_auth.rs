@@ -1,21 +1,19 @@
 //! Authentication for the blob backend: a Shared Key signing policy (the SDK has none), a policy that
-//! appends a SAS token, and the Entra ID credential choice.
+//! appends a SAS token, and what an Entra ID failure means (the credential itself is the Azure
+//! pipeline's `IdentityTokens`, bridged by `azure::sdk::SdkCredential`).
 //!
 //! Nothing here formats a key, a signature, a SAS or a token into a message or a `Debug` string.
 
 use std::fmt;
 use std::sync::Arc;
 
-use azure_core::credentials::{Secret as CoreSecret, TokenCredential};
+use azure_core::credentials::Secret as CoreSecret;
 use azure_core::http::headers::HeaderName;
 use azure_core::http::policies::{Policy, PolicyResult};
 use azure_core::http::{Context, Request};
-use azure_identity::{
-    DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId,
-};
 use base64::Engine as _;
 
+use super::StoreError;
 use crate::config::Secret;
 
 /// Signs every try of every request with the Shared Key scheme
@@ -185,23 +183,65 @@ impl Policy for SasPolicy {
     }
 }
 
-/// Managed identity inside Azure (App Service / Functions set `IDENTITY_ENDPOINT`, older hosts
-/// `MSI_ENDPOINT`), developer credentials (Azure CLI, azd) elsewhere.
-pub(super) fn identity_credential(
-    client_id: Option<&str>,
-) -> azure_core::Result<Arc<dyn TokenCredential>> {
-    let in_azure = ["IDENTITY_ENDPOINT", "MSI_ENDPOINT"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if in_azure {
-        let options = ManagedIdentityCredentialOptions {
-            user_assigned_id: client_id.map(|id| UserAssignedId::ClientId(id.to_string())),
-            ..Default::default()
-        };
-        Ok(ManagedIdentityCredential::new(Some(options))?)
-    } else {
-        Ok(DeveloperToolsCredential::new(None)?)
+/// For an identity-based connection, what an authentication failure means and how to fix it:
+/// no token (no usable credential) names the identity settings; 401 (the token is refused: wrong
+/// audience or tenant, expired) and 403 (no data role) name the connection's `setting`.
+/// `None` for everything else. Only the storage error code is quoted, never a token.
+pub(super) fn identity_error(
+    setting: &str,
+    op: &str,
+    what: &str,
+    e: &azure_core::Error,
+) -> Option<StoreError> {
+    use azure_core::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::Credential => Some(StoreError::Rejected(format!(
+            "{op} {what}: {setting} is identity-based, but no token for Azure Storage could be \
+             obtained ({}). Fix: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, run \
+             in Azure with a managed identity, or sign in with `az login`",
+            first_line(&e.to_string())
+        ))),
+        ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => {
+            let code = error_code.as_deref().unwrap_or("no error code");
+            let status = u16::from(*status);
+            // Azure answers a refused token 401 `InvalidAuthenticationInfo` (or 403
+            // `AuthenticationFailed`, as Azurite does); a missing data role 403
+            // `AuthorizationPermissionMismatch` / `AuthorizationFailure`.
+            let token_refused = status == 401
+                || matches!(code, "AuthenticationFailed" | "InvalidAuthenticationInfo");
+            if token_refused {
+                Some(StoreError::Rejected(format!(
+                    "{op} {what}: HTTP {status} ({code}): the storage account at {setting} refused \
+                     the identity's token. Fix: the token must be for {STORAGE_AUDIENCE} from the \
+                     account's tenant (check AZURE_TENANT_ID and AZURE_AUTHORITY_HOST), and the \
+                     endpoint must be the account's blob service"
+                )))
+            } else if status == 403 {
+                Some(StoreError::Rejected(format!(
+                    "{op} {what}: HTTP 403 ({code}): the identity may not use the blobs at \
+                     {setting}. Fix: assign it the Storage Blob Data Contributor role on the \
+                     account"
+                )))
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
+}
+
+/// The audience of Azure Storage tokens.
+const STORAGE_AUDIENCE: &str = "https://storage.azure.com";
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect()
 }
 
 #[cfg(test)]

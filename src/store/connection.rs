@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use crate::config::{Secret, StorageSettings};
 
+use crate::config::catalog::{
+    AZURE_WEBJOBS_STORAGE_ACCOUNT as ACCOUNT_NAME,
+    AZURE_WEBJOBS_STORAGE_BLOB_URI as BLOB_SERVICE_URI, HAYMAKER_STATE,
+};
+
 /// Azurite's well-known development account.
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
 /// Azurite's well-known development key (public; documented by Microsoft for the emulator).
@@ -19,8 +24,10 @@ pub enum BlobAuth {
     SharedKey { account: String, key: Secret },
     /// A SAS token (query string without the leading `?`).
     Sas(Secret),
-    /// Entra ID: managed identity in Azure, developer credentials locally.
-    Identity { client_id: Option<String> },
+    /// Entra ID, with the orchestrator's identity (`IdentityTokens`: client secret, managed
+    /// identity or developer tools; see [`super::StoreIdentity`]). `setting` names the setting the
+    /// connection came from, for errors.
+    Identity { setting: &'static str },
 }
 
 /// A blob service to keep state in.
@@ -62,12 +69,12 @@ impl StoreLocation {
                 .map_err(|e| format!("AzureWebJobsStorage: {e}"));
         }
         if let Some(uri) = &s.blob_service_uri {
-            return Ok(StoreLocation::Blob(identity(uri.clone())));
+            return Ok(StoreLocation::Blob(identity(uri.clone(), BLOB_SERVICE_URI)));
         }
         if let Some(account) = &s.account_name {
             let url = url::Url::parse(&format!("https://{account}.blob.core.windows.net"))
-                .map_err(|e| format!("AzureWebJobsStorage__accountName `{account}`: {e}"))?;
-            return Ok(StoreLocation::Blob(identity(url)));
+                .map_err(|e| format!("{ACCOUNT_NAME} `{account}`: {e}"))?;
+            return Ok(StoreLocation::Blob(identity(url, ACCOUNT_NAME)));
         }
         Ok(StoreLocation::Local(PathBuf::from(DEFAULT_LOCAL_DIR)))
     }
@@ -91,7 +98,9 @@ impl StoreLocation {
             let url = trim_slash(url);
             let auth = match query {
                 Some(q) if q.contains("sig=") => BlobAuth::Sas(Secret::new(q)),
-                _ => BlobAuth::Identity { client_id: None },
+                _ => BlobAuth::Identity {
+                    setting: static_setting(setting),
+                },
             };
             return Ok(StoreLocation::Blob(BlobConnection {
                 service_url: url,
@@ -110,6 +119,17 @@ impl StoreLocation {
     }
 
     /// A description without secrets.
+    /// Whether opening it needs the orchestrator's identity ([`super::StoreIdentity`]).
+    pub fn needs_identity(&self) -> bool {
+        matches!(
+            self,
+            StoreLocation::Blob(BlobConnection {
+                auth: BlobAuth::Identity { .. },
+                ..
+            })
+        )
+    }
+
     pub fn describe(&self) -> String {
         match self {
             StoreLocation::Local(dir) => format!("local directory {}", dir.display()),
@@ -125,12 +145,20 @@ impl StoreLocation {
     }
 }
 
-fn identity(url: url::Url) -> BlobConnection {
+fn identity(url: url::Url, setting: &'static str) -> BlobConnection {
     BlobConnection {
         service_url: trim_slash(url),
-        auth: BlobAuth::Identity { client_id: None },
+        auth: BlobAuth::Identity { setting },
         container_prefix: String::new(),
     }
+}
+
+/// The catalogue's name for `setting` (errors name it), `HAYMAKER_STATE` for anything else.
+fn static_setting(setting: &str) -> &'static str {
+    [HAYMAKER_STATE, BLOB_SERVICE_URI, ACCOUNT_NAME]
+        .into_iter()
+        .find(|s| *s == setting)
+        .unwrap_or(HAYMAKER_STATE)
 }
 
 fn trim_slash(mut url: url::Url) -> url::Url {
@@ -275,7 +303,12 @@ mod tests {
             c.service_url.as_str(),
             "https://hmstate.blob.core.windows.net/"
         );
-        assert!(matches!(c.auth, BlobAuth::Identity { .. }));
+        assert!(matches!(
+            c.auth,
+            BlobAuth::Identity {
+                setting: "AzureWebJobsStorage__accountName"
+            }
+        ));
         s.connection_string = Some(Secret::new("UseDevelopmentStorage=true"));
         assert!(
             matches!(StoreLocation::from_settings(&s).unwrap(), StoreLocation::Blob(c) if c.service_url.port() == Some(10000))

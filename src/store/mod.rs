@@ -11,6 +11,10 @@ mod json;
 mod local;
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::azure::transport::Transport;
+use crate::azure::AccessTokens;
 
 pub use connection::{BlobAuth, BlobConnection, StoreLocation};
 pub use json::{Decision, Document, Updated, SCHEMA_VERSION};
@@ -169,12 +173,60 @@ impl fmt::Debug for StateStore {
     }
 }
 
+/// The token scope of Azure Storage (the audience `https://storage.azure.com`).
+pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+
+/// What an identity-based blob connection signs in with: the Azure pipeline's tokens
+/// (`IdentityTokens`: client secret, managed identity or developer tools) and transport (rustls plus
+/// `HAYMAKER_EXTRA_CA_FILE`). Only [`STORAGE_SCOPE`] tokens are asked for.
+#[derive(Clone)]
+pub struct StoreIdentity {
+    pub tokens: Arc<dyn AccessTokens>,
+    pub transport: Arc<dyn Transport>,
+}
+
+impl fmt::Debug for StoreIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreIdentity")
+            .field("principal", &self.tokens.principal())
+            .finish_non_exhaustive()
+    }
+}
+
 impl StateStore {
-    /// Opens the store at `location` (see [`StoreLocation::from_settings`]).
+    /// Opens the store the settings name; an identity-based location signs in with the same
+    /// identity and transport as the Azure pipeline.
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, String> {
+        let location = StoreLocation::from_settings(&settings.storage)?;
+        let identity = if location.needs_identity() {
+            let conn = crate::azure::identity::AzureConnection::from_settings(settings)?;
+            Some(StoreIdentity {
+                tokens: conn.tokens,
+                transport: conn.transport,
+            })
+        } else {
+            None
+        };
+        Self::open_with(&location, identity).map_err(|e| e.to_string())
+    }
+
+    /// Opens the store at `location` (see [`StoreLocation::from_settings`]). An identity-based
+    /// location needs [`StateStore::open_with`].
     pub fn open(location: &StoreLocation) -> Result<Self, StoreError> {
+        Self::open_with(location, None)
+    }
+
+    /// Opens the store at `location`; `identity` is what an identity-based blob location signs in
+    /// with.
+    pub fn open_with(
+        location: &StoreLocation,
+        identity: Option<StoreIdentity>,
+    ) -> Result<Self, StoreError> {
         let backend = match location {
             StoreLocation::Local(dir) => Backend::Local(local::LocalStore::new(dir.clone())),
-            StoreLocation::Blob(conn) => Backend::Blob(Box::new(blob::BlobStore::new(conn)?)),
+            StoreLocation::Blob(conn) => {
+                Backend::Blob(Box::new(blob::BlobStore::new(conn, identity)?))
+            }
         };
         Ok(Self {
             backend: std::sync::Arc::new(backend),

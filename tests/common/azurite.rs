@@ -30,7 +30,18 @@ pub struct Azurite {
     _processes: Processes,
     blob_port: u16,
     queue_port: u16,
+    /// `https` when started with a certificate, else `http`.
+    scheme: &'static str,
     _dir: tempfile::TempDir,
+}
+
+/// HTTPS with Entra ID bearer tokens: Azurite's `--oauth basic` checks a token's claims (issuer,
+/// audience, lifetime) but not its signature, and only over HTTPS.
+pub struct OAuthTls<'a> {
+    /// PEM certificate chain for 127.0.0.1.
+    pub cert: &'a Path,
+    /// PEM private key of the certificate.
+    pub key: &'a Path,
 }
 
 /// The Azurite shared by this test binary, or `None` (after a loud SKIPPED line) when Azurite is
@@ -91,7 +102,26 @@ impl Azurite {
         binary_or_skip().map(|bin| Self::start_with(&bin))
     }
 
+    /// An instance of one's own over HTTPS with `--oauth basic` (stopped on drop); `None` when
+    /// skipped.
+    pub fn start_oauth(tls: &OAuthTls<'_>) -> Option<Azurite> {
+        let bin = binary_or_skip()?;
+        let args = vec![
+            "--oauth".into(),
+            "basic".into(),
+            "--cert".into(),
+            tls.cert.as_os_str().to_owned(),
+            "--key".into(),
+            tls.key.as_os_str().to_owned(),
+        ];
+        Some(Self::start_args(&bin, &args, "https"))
+    }
+
     fn start_with(bin: &Path) -> Azurite {
+        Self::start_args(bin, &[], "http")
+    }
+
+    fn start_args(bin: &Path, extra: &[std::ffi::OsString], scheme: &'static str) -> Azurite {
         let dir = tempfile::tempdir().expect("a temporary directory for Azurite");
         // Free ports are found by binding port 0 and letting go; another process could take one in
         // between, so a start that fails with EADDRINUSE is tried again on fresh ports.
@@ -116,6 +146,7 @@ impl Azurite {
                 .arg(queue_port.to_string())
                 .args(["--tableHost", "127.0.0.1", "--tablePort"])
                 .arg(table_port.to_string())
+                .args(extra)
                 // In-memory persistence refuses `--location`; the working directory catches any
                 // stray file instead.
                 .current_dir(dir.path())
@@ -132,6 +163,7 @@ impl Azurite {
                         _processes: processes,
                         blob_port,
                         queue_port,
+                        scheme,
                         _dir: dir,
                     };
                 }
@@ -168,9 +200,12 @@ impl Azurite {
         self.queue_port
     }
 
-    /// `http://127.0.0.1:<port>/devstoreaccount1`
+    /// `http://127.0.0.1:<port>/devstoreaccount1` (`https` with a certificate)
     pub fn blob_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", self.blob_port)
+        format!(
+            "{}://127.0.0.1:{}/{DEV_ACCOUNT}",
+            self.scheme, self.blob_port
+        )
     }
 
     /// A full connection string for other clients (it contains the public development key: pass it

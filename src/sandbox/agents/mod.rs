@@ -222,8 +222,7 @@ impl Agent {
         body["scenario_name"] = json!(self.var("HAYMAKER_SCENARIO"));
         body["timestamp"] = json!(self.clock.now());
         self.stats.events.fetch_add(1, Ordering::Relaxed);
-        let id = Uuid::new_v4().to_string();
-        self.host.deliver_event(&body, &id, self.clock.now()).await;
+        self.host.publish(body, Uuid::new_v4().to_string());
     }
 
     fn arm(&self) -> Result<ArmClient, String> {
