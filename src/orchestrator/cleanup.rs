@@ -207,6 +207,11 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
     let done = updated.is_some_and(|s| s.cleanup.identities_done);
     tracing::info!(%run_id, verified, done, %summary, "identities cleaned and verified");
     if done {
+        let text = summary.clone();
+        o.lifecycle_event(run_id, "cleanup_complete", |l| async move {
+            l.cleanup_complete(run_id, &text, now).await
+        })
+        .await;
         Ok(summary)
     } else {
         Err(OrchestratorError::NotYet(summary))

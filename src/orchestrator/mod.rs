@@ -129,6 +129,17 @@ impl Orchestrator {
         self.clock.now()
     }
 
+    /// Records a lifecycle event; a failure is logged, never fatal to the step that reports it.
+    pub async fn lifecycle_event<F, Fut>(&self, run_id: Uuid, what: &str, record: F)
+    where
+        F: FnOnce(Arc<LifecycleRecorder>) -> Fut,
+        Fut: std::future::Future<Output = Result<String, StoreError>>,
+    {
+        if let Err(e) = record(self.lifecycle.clone()).await {
+            tracing::warn!(%run_id, event = what, error = %e, "lifecycle event not recorded");
+        }
+    }
+
     /// The scenario library (`HAYMAKER_SCENARIOS_DIR`, else the embedded one), loaded once.
     pub fn library(&self) -> Result<Arc<Library>, OrchestratorError> {
         self.library

@@ -69,7 +69,14 @@ pub async fn provision(
     };
     let cloud = o.cloud()?;
     match steps(o, &cloud, run_id, state.scheduled_end_at, record, doc).await {
-        Ok(()) => Ok(ProvisionOutcome::Running),
+        Ok(()) => {
+            let now = o.now();
+            o.lifecycle_event(run_id, "scenario_provisioned", |l| async move {
+                l.scenario_provisioned(run_id, scenario, now).await
+            })
+            .await;
+            Ok(ProvisionOutcome::Running)
+        }
         Err(e) => {
             let message = e.to_string();
             let attempts = o
@@ -112,6 +119,10 @@ async fn fail(
     })
     .await?;
     tracing::error!(%run_id, scenario, reason, "scenario provisioning failed");
+    o.lifecycle_event(run_id, "scenario_failed", |l| async move {
+        l.scenario_failed(run_id, scenario, reason, now).await
+    })
+    .await;
     Ok(ProvisionOutcome::Failed(reason.to_string()))
 }
 

@@ -60,11 +60,6 @@ pub async fn tick(o: &Orchestrator) -> Result<TickOutcome, OrchestratorError> {
             })
             .await?;
         dispatch = updated.outcome;
-        if let (Some(before), Some(after)) = (Some(state.phase), updated.current.map(|s| s.phase)) {
-            if before != after {
-                tracing::info!(%run_id, from = ?before, to = ?after, "phase changed");
-            }
-        }
     }
     match plan.inline {
         Some(Inline::Validate) => validate_step(o, &state).await?,
@@ -72,9 +67,17 @@ pub async fn tick(o: &Orchestrator) -> Result<TickOutcome, OrchestratorError> {
         Some(Inline::Report) => report::report(o, run_id).await?,
         None => {}
     }
+    let before = state.phase;
     let state = o.load_run(run_id).await?;
     if let Some(state) = &state {
         refresh_status(o, state).await?;
+        if state.phase != before {
+            let to = state.phase;
+            o.lifecycle_event(run_id, "phase_changed", |l| async move {
+                l.phase_changed(run_id, before, to, now).await
+            })
+            .await;
+        }
     }
     Ok(TickOutcome {
         run_id: Some(run_id),
