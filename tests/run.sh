@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md). Installs what the tests need beyond cargo — Azurite (npm) for the
-# Blob Storage tests, the Python Azure Storage SDK for the cross-client check — then runs every test.
+# Blob Storage tests, the Python Azure Storage SDK for the cross-client check, pycep-parser and
+# checkov (pip, into target/tools/infra-venv) for the Bicep under infra/ — then checks the Bicep
+# offline and runs every test (tests/infra.rs compares the Bicep with the code).
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +18,17 @@ if [ "${HAYMAKER_SKIP_AZURITE:-}" != "1" ]; then
     python3 -m pip install --quiet --disable-pip-version-check azure-storage-blob
   fi
 fi
+
+CHECKOV_VERSION=3.3.30
+INFRA_VENV=target/tools/infra-venv
+if [ ! -x "$INFRA_VENV/bin/checkov" ] || ! "$INFRA_VENV/bin/python" -c "import pycep" 2>/dev/null; then
+  echo "installing checkov $CHECKOV_VERSION and pycep-parser into $INFRA_VENV (pip)"
+  python3 -m venv "$INFRA_VENV"
+  "$INFRA_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION" pycep-parser
+fi
+echo "infra: every .bicep parses (pycep)"
+"$INFRA_VENV/bin/python" tests/infra/pycep_dump.py infra > /dev/null
+echo "infra: checkov"
+BC_SKIP_MAPPING=TRUE "$INFRA_VENV/bin/checkov" --directory infra --framework bicep --compact --quiet
 
 cargo test --all-targets --locked

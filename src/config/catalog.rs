@@ -1,5 +1,6 @@
 //! Every setting haymaker reads, in one list. The loader, `local.settings.example.json`, the README's
-//! settings table and (later) the Bicep app settings are all checked against this list by tests.
+//! settings table and the Bicep app settings (`infra/modules/functionapp.bicep`, tests/infra.rs) are all
+//! checked against this list by tests.
 
 /// One app setting (environment variable) the product reads.
 #[derive(Debug, Clone, Copy)]
