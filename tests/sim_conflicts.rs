@@ -8,9 +8,7 @@ use haymaker::azure::arm::DeleteOutcome;
 use haymaker::azure::lro::LroOptions;
 use haymaker::azure::resources::ArmClient;
 use serde_json::json;
-use sim_support::{http_code, TestSim};
-
-const NET: &str = "2024-05-01";
+use sim_support::{http_code, with_api, TestSim};
 
 struct Ids {
     vnet: String,
@@ -36,8 +34,7 @@ async fn build(sim: &TestSim, rg: &str) -> Ids {
     let put = |path: String, body: serde_json::Value| {
         let pipeline = pipeline.clone();
         async move {
-            sim.put(&pipeline, &format!("{path}?api-version={NET}"), body)
-                .await["id"]
+            sim.put(&pipeline, &with_api(&path), body).await["id"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -204,17 +201,19 @@ async fn private_endpoints_and_back_references_count_too() {
     )
     .await;
     // Subnets inline in the network's body, as most templates write them.
-    let vnet = sim.put(&pipeline, &format!("{base}/providers/Microsoft.Network/virtualNetworks/v2?api-version={NET}"),
+    let vnet = sim.put(&pipeline, &with_api(&format!("{base}/providers/Microsoft.Network/virtualNetworks/v2")),
         json!({"location": "eastus", "properties": {"subnets": [{"name": "pe", "properties": {"addressPrefix": "10.1.0.0/24"}}]}})).await;
     let vnet = vnet["id"].as_str().unwrap().to_string();
-    let pe = sim.put(&pipeline, &format!("{base}/providers/Microsoft.Network/privateEndpoints/pe1?api-version={NET}"),
+    let pe = sim.put(&pipeline, &with_api(&format!("{base}/providers/Microsoft.Network/privateEndpoints/pe1")),
         json!({"location": "eastus", "properties": {"subnet": {"id": format!("{vnet}/subnets/pe")}}})).await;
     let pe = pe["id"].as_str().unwrap().to_string();
     // A disk whose managedBy names a VM, and a NIC whose virtualMachine does.
     let vm = sim
         .put(
             &pipeline,
-            &format!("{base}/providers/Microsoft.Compute/virtualMachines/vm2?api-version={NET}"),
+            &with_api(&format!(
+                "{base}/providers/Microsoft.Compute/virtualMachines/vm2"
+            )),
             json!({"location": "eastus"}),
         )
         .await["id"]
@@ -224,7 +223,7 @@ async fn private_endpoints_and_back_references_count_too() {
     let disk = sim
         .put(
             &pipeline,
-            &format!("{base}/providers/Microsoft.Compute/disks/data?api-version={NET}"),
+            &with_api(&format!("{base}/providers/Microsoft.Compute/disks/data")),
             json!({"location": "eastus", "managedBy": vm}),
         )
         .await["id"]
@@ -234,7 +233,9 @@ async fn private_endpoints_and_back_references_count_too() {
     let nic = sim
         .put(
             &pipeline,
-            &format!("{base}/providers/Microsoft.Network/networkInterfaces/n2?api-version={NET}"),
+            &with_api(&format!(
+                "{base}/providers/Microsoft.Network/networkInterfaces/n2"
+            )),
             json!({"location": "eastus", "properties": {"virtualMachine": {"id": vm}}}),
         )
         .await["id"]

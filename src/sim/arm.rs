@@ -5,6 +5,7 @@
 //! Every call needs an ARM token issued here, a token from the caller's rate-limit bucket, an
 //! `api-version` and a role that permits it (checked in that order, as ARM does; the first two and
 //! the last in [`super::gate`]). Role definitions and assignments are in [`super::rbac_api`].
+//! Other `Microsoft.Authorization` types (policy assignments, locks) are generic resources.
 //! Group deletion is a long-running operation: `202` with `Location` and `Retry-After` (scaled by
 //! the speed); the location answers `202` for [`SimConfig::lro_polls`](super::SimConfig) polls and
 //! until [`SimConfig::group_delete_duration`](super::SimConfig) has passed, then removes the group
@@ -81,14 +82,21 @@ fn route(sim: &Sim, req: &Req, caller: &str) -> ArmResult {
         ["providers", "microsoft.authorization", _, ..] => {
             rbac_api::handle(sim, req, None, None, &s[2..], caller)
         }
-        ["subscriptions", _, "providers", "microsoft.authorization", _, ..] => {
+        ["subscriptions", _, "providers", "microsoft.authorization", kind, ..]
+            if rbac_api::serves(kind) =>
+        {
             rbac_api::handle(sim, req, Some(&s[1]), None, &s[4..], caller)
         }
-        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.authorization", _, ..] => {
+        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.authorization", kind, ..]
+            if rbac_api::serves(kind) =>
+        {
             rbac_api::handle(sim, req, Some(&s[1]), Some(&s[3]), &s[6..], caller)
         }
         ["subscriptions", _, "providers", _] => {
             only_get(req).and_then(|_| catalog::get_provider(&sim.world(), &s[1], &s[3]))
+        }
+        ["subscriptions", _, "providers", _, "resourcetypes"] => {
+            only_get(req).and_then(|_| catalog::get_resource_types(&sim.world(), &s[1], &s[3]))
         }
         ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.app", ..] => {
             container_apps::handle(sim, req, &s[1], &s[3], &s[5..], &api_version)

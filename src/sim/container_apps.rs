@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use super::arm::{body_object, method_not_allowed, ArmResult};
 use super::env::SimIdentity;
 use super::state::{OperationStatus, World};
-use super::{empty_response, json_response, resources, Req, Sim};
+use super::{catalog, empty_response, json_response, resources, Req, Sim};
 use crate::azure::container_apps::ContainerApp;
 use crate::config::Secret;
 
@@ -136,6 +136,11 @@ fn with_operation(
 /// Serves `…/resourceGroups/{rg}/providers/Microsoft.App/…`; `rest` starts at `Microsoft.App`.
 /// What is not Container Apps' own is served as a generic resource.
 pub fn handle(sim: &Sim, req: &Req, sub: &str, rg: &str, rest: &[String], api: &str) -> ArmResult {
+    if req.method != Method::POST {
+        // Actions (`stop`, `start`) are not types; everything else is checked as ARM does.
+        let types: Vec<String> = rest[1..].iter().step_by(2).cloned().collect();
+        catalog::check_api_version(&sim.world(), &rest[0], &types, api)?;
+    }
     let lower: Vec<String> = rest.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     match (lower.as_slice(), &req.method) {

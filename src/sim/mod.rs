@@ -16,9 +16,11 @@
 //! | [`resource_graph`] | Resource Graph queries: rows, `$skipToken` paging, the per-principal quota |
 //! | [`kql`] | the KQL subset Resource Graph queries use: tokenizer, parser, evaluation |
 //! | [`container_apps`] | Container Apps: environments (one seeded), apps as LROs, stop/start, accessors for the sandbox |
-//! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up) |
+//! | [`catalog`] | a subscription's locations and resource providers (what the Azure CLI looks up); the api-version check |
+//! | [`catalog_types`] | the resource types providers offer with real api-versions (every type the scenario library names) |
 //! | [`gate`] | what every ARM call passes: rate limits, then RBAC ([`World::authorize`]) |
 //! | [`rbac`] | built-in roles, role assignments, the authorisation decision, propagation delay |
+//! | [`rbac_roles`] | the data-plane and delegation built-in roles (Storage Blob Data Contributor, Key Vault Secrets Officer…) |
 //! | [`rbac_api`] | `Microsoft.Authorization` role definitions and role assignments over HTTP |
 //! | [`throttle`] | ARM's token buckets per (subscription, principal, reads/writes/deletes), headers, 429 |
 //! | [`faults`] | `--faults`: seeded 500 / 429 / connection resets and latency on service calls |
@@ -33,6 +35,7 @@
 pub mod arm;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_types;
 pub mod conflicts;
 pub mod container_apps;
 pub mod discovery;
@@ -46,6 +49,7 @@ pub mod keyvault;
 pub mod kql;
 pub mod rbac;
 pub mod rbac_api;
+pub mod rbac_roles;
 pub mod resource_graph;
 pub mod resources;
 pub mod speed;

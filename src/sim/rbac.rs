@@ -1,5 +1,6 @@
 //! Azure RBAC: the built-in roles Owner, Contributor, Reader and User Access Administrator (their
-//! real GUIDs and permissions), role assignments at subscription and resource-group scope, and the
+//! real GUIDs and permissions; the data-plane and delegation roles scenarios ask for are in
+//! [`super::rbac_roles`]), role assignments at subscription and resource-group scope, and the
 //! check every ARM call passes ([`World::authorize`]). The HTTP endpoints are in
 //! [`super::rbac_api`].
 //!
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use super::rbac_roles::DATA_AND_DELEGATION_ROLES;
 use super::state::{random_token, Failure, Principal, World};
 use crate::config::Secret;
 
@@ -26,6 +28,8 @@ pub struct BuiltInRole {
     pub description: &'static str,
     pub actions: &'static [&'static str],
     pub not_actions: &'static [&'static str],
+    /// Data-plane operations (blobs, secrets…): shown in the definition; ARM calls never need them.
+    pub data_actions: &'static [&'static str],
 }
 
 pub const OWNER: BuiltInRole = BuiltInRole {
@@ -34,6 +38,7 @@ pub const OWNER: BuiltInRole = BuiltInRole {
     description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
     actions: &["*"],
     not_actions: &[],
+    data_actions: &[],
 };
 
 pub const CONTRIBUTOR: BuiltInRole = BuiltInRole {
@@ -54,6 +59,7 @@ pub const CONTRIBUTOR: BuiltInRole = BuiltInRole {
         "Microsoft.Subscription/cancel/action",
         "Microsoft.Subscription/enable/action",
     ],
+    data_actions: &[],
 };
 
 pub const READER: BuiltInRole = BuiltInRole {
@@ -62,6 +68,7 @@ pub const READER: BuiltInRole = BuiltInRole {
     description: "View all resources, but does not allow you to make any changes.",
     actions: &["*/read"],
     not_actions: &[],
+    data_actions: &[],
 };
 
 pub const USER_ACCESS_ADMINISTRATOR: BuiltInRole = BuiltInRole {
@@ -70,10 +77,24 @@ pub const USER_ACCESS_ADMINISTRATOR: BuiltInRole = BuiltInRole {
     description: "Lets you manage user access to Azure resources.",
     actions: &["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"],
     not_actions: &[],
+    data_actions: &[],
 };
 
 /// Every role the simulated tenant defines.
-pub const BUILT_IN_ROLES: &[BuiltInRole] = &[OWNER, CONTRIBUTOR, READER, USER_ACCESS_ADMINISTRATOR];
+pub const BUILT_IN_ROLES: &[BuiltInRole] = &[
+    OWNER,
+    CONTRIBUTOR,
+    READER,
+    USER_ACCESS_ADMINISTRATOR,
+    DATA_AND_DELEGATION_ROLES[0],
+    DATA_AND_DELEGATION_ROLES[1],
+    DATA_AND_DELEGATION_ROLES[2],
+    DATA_AND_DELEGATION_ROLES[3],
+    DATA_AND_DELEGATION_ROLES[4],
+    DATA_AND_DELEGATION_ROLES[5],
+    DATA_AND_DELEGATION_ROLES[6],
+    DATA_AND_DELEGATION_ROLES[7],
+];
 
 /// The built-in role with this GUID (any case).
 pub fn role_by_guid(guid: &str) -> Option<&'static BuiltInRole> {

@@ -33,7 +33,7 @@ pub fn render_definition(role: &BuiltInRole, subscription: Option<&str>) -> Valu
             "permissions": [{
                 "actions": role.actions,
                 "notActions": role.not_actions,
-                "dataActions": [],
+                "dataActions": role.data_actions,
                 "notDataActions": [],
             }],
         },
@@ -211,6 +211,12 @@ impl World {
             .filter(|a| principal.is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p)))
             .collect()
     }
+}
+
+/// Whether this module serves `…/providers/Microsoft.Authorization/{kind}` (lower-case); the
+/// provider's other types are generic resources.
+pub fn serves(kind: &str) -> bool {
+    matches!(kind, "roledefinitions" | "roleassignments")
 }
 
 /// Serves `…/providers/Microsoft.Authorization/{rest}` at the subscription `sub` (`None`: tenant

@@ -2,6 +2,7 @@
 //! (`…/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default`), at resource-group or
 //! subscription scope: PUT, PATCH, GET, HEAD, DELETE by id, and GET of a collection.
 //!
+//! The api-version must be one the provider lists for the type ([`catalog::check_api_version`]).
 //! What ARM does regardless of the provider is simulated: the group must exist (and not be being
 //! deleted, for writes), a child needs its parent, `location` is normalised, tags are kept, deleting
 //! a resource deletes its children, deleting what is absent answers 204. Provider-specific status
@@ -13,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::arm::{body_object, method_not_allowed, tags_of, ArmResult};
 use super::state::{normalize_location, Resource, World};
-use super::{empty_response, json_response, Failure, Req, Sim};
+use super::{catalog, empty_response, json_response, Failure, Req, Sim};
 
 /// A resource (or collection) address below a scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +321,7 @@ pub fn handle(
     api_version: &str,
 ) -> ArmResult {
     let addr = Address::parse(subscription, group, rest)?;
+    catalog::check_api_version(&sim.world(), &addr.namespace, &addr.types, api_version)?;
     if addr.is_collection() {
         if req.method != Method::GET {
             return Err(method_not_allowed(req));

@@ -28,7 +28,18 @@ use serde_json::{json, Map, Value};
 
 pub use directory::FakeDirectory;
 
-pub const API: &str = "2024-05-01";
+/// The api-version a real client would write the resource at `path` (below `providers/`) with:
+/// the newest stable one the simulator's provider lists for its type.
+pub fn api_for(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut t = segments[0].to_string();
+    for ty in segments[1..].iter().step_by(2) {
+        t.push('/');
+        t.push_str(ty);
+    }
+    haymaker::sim::catalog_types::default_api_version(&t)
+        .unwrap_or_else(|| panic!("the simulator offers no type {t}"))
+}
 
 pub struct TestSim {
     pub server: SimServer,
@@ -110,7 +121,7 @@ impl TestSim {
         tags: &[(&str, &str)],
     ) -> String {
         let id = format!("/subscriptions/{sub}/resourceGroups/{group}/providers/{path}");
-        let url = self.url(&format!("{id}?api-version={API}"));
+        let url = self.url(&format!("{id}?api-version={}", api_for(path)));
         let body = json!({"location": "eastus", "tags": tag_map(tags)});
         pipeline
             .send(&ApiRequest::put(Service::Arm, url, body))

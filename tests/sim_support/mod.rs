@@ -219,6 +219,29 @@ pub async fn json_of(resp: reqwest::Response) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
 }
 
+/// The type `Namespace/type[/child…]` of the resource (or collection) at `path`.
+pub fn type_of(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    let lower = path.to_ascii_lowercase();
+    let at = lower.rfind("/providers/").expect("a provider path") + "/providers/".len();
+    let segments: Vec<&str> = path[at..].split('/').filter(|s| !s.is_empty()).collect();
+    let mut t = segments[0].to_string();
+    for ty in segments[1..].iter().step_by(2) {
+        t.push('/');
+        t.push_str(ty);
+    }
+    t
+}
+
+/// `path` with the api-version a real client would use for its type (the newest stable one the
+/// simulator's providers list).
+pub fn with_api(path: &str) -> String {
+    let t = type_of(path);
+    let v = haymaker::sim::catalog_types::default_api_version(&t)
+        .unwrap_or_else(|| panic!("the simulator offers no type {t}"));
+    format!("{path}?api-version={v}")
+}
+
 /// A vector file under `shared/vectors/azure/`, parsed.
 pub fn vector(relative: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
