@@ -20,6 +20,10 @@ pub enum GuardVerdict {
     Gone,
     /// Exists but is not this run's: never touched.
     Foreign { reason: String },
+    /// Exists and carries no tags at all. A child resource of this run's (a subnet of its VNet, a
+    /// rule of its security group: many child types cannot hold tags) goes with its parent; any
+    /// other untagged resource is treated as not this run's.
+    Untagged,
 }
 
 impl GuardVerdict {
@@ -34,6 +38,9 @@ pub fn verdict(run_id: uuid::Uuid, current: Option<&BTreeMap<String, String>>) -
     let Some(tags) = current else {
         return GuardVerdict::Gone;
     };
+    if tags.is_empty() {
+        return GuardVerdict::Untagged;
+    }
     let run = run_id.to_string();
     match (tag_of(tags, TAG_RUN_ID), tag_of(tags, TAG_MANAGED)) {
         (None, _) => GuardVerdict::Foreign {
@@ -89,12 +96,14 @@ mod tests {
             tags(&[(TAG_MANAGED, "true")]),
             tags(&[("haymaker-run", &r), (TAG_MANAGED, "true")]),
             tags(&[(TAG_RUN_ID, &format!("{r}-x")), (TAG_MANAGED, "true")]),
-            tags(&[]),
         ] {
             assert!(
                 matches!(verdict(run, Some(&foreign)), GuardVerdict::Foreign { .. }),
                 "{foreign:?}"
             );
         }
+        // No tags at all: not ours by itself (the plan adopts untagged children of ours).
+        assert_eq!(verdict(run, Some(&tags(&[]))), GuardVerdict::Untagged);
+        assert!(!GuardVerdict::Untagged.is_ours());
     }
 }

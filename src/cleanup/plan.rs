@@ -95,6 +95,8 @@ pub fn plan_subscription(
     observed: &BTreeMap<String, GuardVerdict>,
     done: &BTreeSet<String>,
 ) -> SubscriptionPlan {
+    let adopted = adopt_untagged_children(observed);
+    let observed = &adopted;
     let mut plan = SubscriptionPlan {
         subscription: inventory.subscription.clone(),
         ..Default::default()
@@ -115,6 +117,10 @@ pub fn plan_subscription(
             }
             Some(GuardVerdict::Gone) => plan.gone.push(f.id.clone()),
             Some(GuardVerdict::Foreign { reason }) => plan.skipped.push(skip(f, reason.clone())),
+            Some(GuardVerdict::Untagged) => plan.skipped.push(skip(
+                f,
+                "carries no tags and is not a child of this run's".into(),
+            )),
             None => plan
                 .skipped
                 .push(skip(f, "not re-read before deleting".into())),
@@ -128,7 +134,7 @@ pub fn plan_subscription(
         let foreign_child = observed
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .find(|(_, v)| matches!(v, GuardVerdict::Foreign { .. }));
+            .find(|(_, v)| matches!(v, GuardVerdict::Foreign { .. } | GuardVerdict::Untagged));
         if let Some((child, _)) = foreign_child {
             let f = ours.remove(&key).expect("listed from the map");
             let reason = format!("its child {child} is not this run's");
@@ -141,6 +147,44 @@ pub fn plan_subscription(
         plan.waves.push(groups);
     }
     plan
+}
+
+/// The parent resource id of a child resource id (`…/virtualNetworks/v/subnets/s` → `…/virtualNetworks/v`);
+/// `None` for a top-level resource, a group or a subscription.
+fn parent_of(id: &str) -> Option<&str> {
+    let at = id.to_ascii_lowercase().rfind("/providers/")?;
+    let tail = &id[at + "/providers/".len()..];
+    // namespace/type/name[/childType/childName]…: a child has at least five segments.
+    if tail.split('/').count() < 5 {
+        return None;
+    }
+    let cut = id.rfind('/')?;
+    let cut = id[..cut].rfind('/')?;
+    Some(&id[..cut])
+}
+
+/// Untagged children of this run's resources are this run's: they go with their parent.
+fn adopt_untagged_children(
+    observed: &BTreeMap<String, GuardVerdict>,
+) -> BTreeMap<String, GuardVerdict> {
+    let mut adopted = observed.clone();
+    for (key, verdict) in observed {
+        if *verdict != GuardVerdict::Untagged {
+            continue;
+        }
+        let mut ancestor = parent_of(key);
+        while let Some(a) = ancestor {
+            match observed.get(a) {
+                Some(GuardVerdict::Ours) => {
+                    adopted.insert(key.clone(), GuardVerdict::Ours);
+                    break;
+                }
+                Some(GuardVerdict::Untagged) | None => ancestor = parent_of(a),
+                Some(_) => break,
+            }
+        }
+    }
+    adopted
 }
 
 fn skip(f: &Found, reason: String) -> Skipped {

@@ -246,3 +246,36 @@ fn ids_differing_in_case_are_one_resource_and_empty_input_plans_nothing() {
     );
     assert!(empty.waves.is_empty());
 }
+
+#[test]
+fn untagged_children_of_run_resources_go_with_them_and_other_untagged_resources_are_left() {
+    let sub = "/subscriptions/s/resourceGroups/rg-run/providers/Microsoft.Network";
+    let vnet = format!("{sub}/virtualNetworks/v");
+    let subnet = format!("{vnet}/subnets/a");
+    let stray = format!("{sub}/publicIPAddresses/someone-elses");
+    let group = "/subscriptions/s/resourceGroups/rg-run";
+    let inventory = SubscriptionInventory {
+        subscription: "s".into(),
+        resources: vec![Found::new(&vnet, "Microsoft.Network/virtualNetworks", &[])],
+        groups: vec![Found::new(group, "Microsoft.Resources/resourceGroups", &[])],
+        members: vec![
+            Found::new(&subnet, "Microsoft.Network/virtualNetworks/subnets", &[]),
+            Found::new(&stray, "Microsoft.Network/publicIPAddresses", &[]),
+        ],
+    };
+    let mut seen = BTreeMap::new();
+    seen.insert(vnet.to_ascii_lowercase(), GuardVerdict::Ours);
+    seen.insert(group.to_ascii_lowercase(), GuardVerdict::Ours);
+    seen.insert(subnet.to_ascii_lowercase(), GuardVerdict::Untagged);
+    seen.insert(stray.to_ascii_lowercase(), GuardVerdict::Untagged);
+    let plan = plan_subscription(&inventory, &seen, &BTreeSet::new());
+    // The VNet is deleted (its untagged subnet does not hold it back) ...
+    assert!(plan.steps().any(|s| s.id == vnet), "{plan:?}");
+    // ... but the group is not deleted whole: it holds a stranger.
+    assert!(!plan.steps().any(|s| s.id == group));
+    assert!(plan
+        .skipped
+        .iter()
+        .any(|s| s.id == group && s.reason.contains("someone-elses")));
+    assert!(!plan.steps().any(|s| s.id == stray));
+}

@@ -68,7 +68,11 @@ impl Answer {
 
 /// The emulated host around one router.
 pub struct Host {
-    app: axum::Router,
+    /// The handler the host talks to; replaced when the handler process "restarts".
+    app: Mutex<axum::Router>,
+    /// Queue messages being processed: a crashed invocation's message becomes visible again.
+    in_flight: Mutex<std::collections::HashMap<u64, QueuedMessage>>,
+    next_delivery: AtomicU64,
     queue: Mutex<VecDeque<QueuedMessage>>,
     pub poison: Mutex<Vec<QueuedMessage>>,
     pub stats: HostStats,
@@ -116,37 +120,6 @@ pub fn queue_envelope(m: &QueuedMessage, now: DateTime<Utc>) -> Value {
     json!({"Data": {"msg": m.body.to_string()}, "Metadata": meta})
 }
 
-/// A Service Bus envelope for one message (`msg`), with the host's double-encoded metadata.
-pub fn service_bus_envelope(
-    body: &Value,
-    message_id: &str,
-    delivery_count: u32,
-    now: DateTime<Utc>,
-) -> Value {
-    let mut meta = json!({
-        "MessageReceiver": {}, "MessageSession": {}, "MessageActions": {},
-        "SessionActions": {}, "ReceiveActions": {},
-        "DeliveryCount": delivery_count.to_string(),
-        "LockToken": quoted(&uuid::Uuid::new_v4().to_string()),
-        "EnqueuedTimeUtc": now.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        "MessageId": quoted(message_id),
-        "ContentType": quoted("application/json"),
-        "ApplicationProperties": {}, "UserProperties": {},
-        "sys": sys("AgentEvents", now),
-    });
-    if let Value::Object(fields) = body {
-        for (k, v) in fields {
-            meta[k] = match v {
-                Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                    Value::String(v.to_string())
-                }
-                other => other.clone(),
-            };
-        }
-    }
-    json!({"Data": {"msg": body.to_string()}, "Metadata": meta})
-}
-
 /// A Service Bus batch envelope (`"cardinality": "many"`): the bodies as an array of JSON texts and
 /// one entry per message in each `…Array` metadata, primitives double-encoded as the host does.
 pub fn service_bus_batch_envelope(
@@ -182,7 +155,9 @@ pub const MAX_BATCH: usize = 100;
 impl Host {
     pub fn new(app: axum::Router, duplicate_every: u64) -> Self {
         Self {
-            app,
+            app: Mutex::new(app),
+            in_flight: Mutex::new(std::collections::HashMap::new()),
+            next_delivery: AtomicU64::new(0),
             queue: Mutex::new(VecDeque::new()),
             poison: Mutex::new(Vec::new()),
             stats: HostStats::default(),
@@ -203,7 +178,8 @@ impl Host {
             )
             .body(Body::from(envelope.to_string()))
             .expect("a valid request");
-        let response = match self.app.clone().oneshot(request).await {
+        let app = self.app.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let response = match app.oneshot(request).await {
             Ok(r) => r,
             Err(never) => match never {},
         };
@@ -222,6 +198,23 @@ impl Host {
         let answer = self.invoke(function, &timer_envelope(function, now)).await;
         self.enqueue(answer.outputs("out"));
         answer
+    }
+
+    /// A new handler process in place of the old one (after a crash). Messages that were being
+    /// processed become visible again, as a queue makes them after their visibility timeout.
+    pub fn restart(&self, app: axum::Router) {
+        *self.app.lock().unwrap_or_else(|p| p.into_inner()) = app;
+        let lost: Vec<QueuedMessage> = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, m)| m)
+            .collect();
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(lost);
     }
 
     pub fn enqueue(&self, bodies: Vec<Value>) {
@@ -265,7 +258,16 @@ impl Host {
                 twin.invoke("Work", &queue_envelope(&copy, now)).await;
             });
         }
+        let ticket = self.next_delivery.fetch_add(1, Ordering::Relaxed);
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(ticket, m.clone());
         let answer = self.invoke("Work", &queue_envelope(&m, now)).await;
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ticket);
         self.enqueue(answer.outputs("out"));
         if !answer.ok() {
             if m.dequeue_count >= MAX_DEQUEUE_COUNT {

@@ -61,6 +61,12 @@ fn name_for(resource_type: &str, suffix: &str, index: usize) -> String {
     format!("{abbr}{suffix}{index}")
 }
 
+/// Types a generic body cannot create: role assignments need a role, a principal and a GUID name;
+/// a container app needs an environment. The simulated agent leaves them out.
+fn needs_more_than_a_generic_body(lower: &str) -> bool {
+    lower.starts_with("microsoft.authorization/") || lower == "microsoft.app/containerapps"
+}
+
 /// The resources for `types`, in creation order.
 pub fn plan(types: &[String], inputs: &PlanInputs<'_>) -> Vec<Planned> {
     let mut sorted: Vec<(usize, String)> = types
@@ -70,6 +76,7 @@ pub fn plan(types: &[String], inputs: &PlanInputs<'_>) -> Vec<Planned> {
         .collect();
     sorted.sort_by_key(|(i, t)| (rank(t), *i));
     sorted.dedup_by(|a, b| a.1 == b.1);
+    sorted.retain(|(_, t)| !needs_more_than_a_generic_body(t));
 
     let group_id = format!(
         "/subscriptions/{}/resourceGroups/{}",
