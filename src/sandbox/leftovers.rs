@@ -1,5 +1,6 @@
 //! What the simulator still holds of a run, read straight from its world: resource groups and
-//! resources tagged with the run (or named for it), container apps, role assignments of the run's
+//! resources whose tags make them the run's (as cleanup's scope guard reads tags; container apps
+//! included), role assignments of the run's
 //! principals, applications and service principals named for the run (live or in deleted items),
 //! and the run's Key Vault secrets (live or soft-deleted). The sandbox's verdict needs all empty.
 
@@ -58,34 +59,30 @@ impl Leftovers {
     }
 }
 
-fn tagged(tags: &serde_json::Map<String, serde_json::Value>, run: &str) -> bool {
-    tags.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case(names::TAG_RUN_ID)
-            && v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(run))
-    })
+/// Whether the tags make a resource the run's, as cleanup's scope guard reads them.
+fn tagged(tags: &serde_json::Map<String, serde_json::Value>, run_id: Uuid) -> bool {
+    let tags: std::collections::BTreeMap<String, String> = tags
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    crate::cleanup::verdict(run_id, Some(&tags)).is_ours()
 }
 
 /// Reads the world. `known_principals`: the object ids of the run's service principals from the run
 /// document (their role assignments count even after the principal itself is gone).
 pub fn of_run(sim: &Sim, run_id: Uuid, known_principals: &[String]) -> Leftovers {
     let world = sim.world();
-    let run = run_id.to_string();
-    let short = names::short_run(run_id);
     let prefix = names::principal_prefix(run_id);
     let secret_prefix = format!("haymaker-{}", run_id.simple());
     let mut left = Leftovers::default();
     for g in world.groups.values() {
-        if tagged(&g.tags, &run) || g.name.to_ascii_lowercase().contains(&short) {
+        if tagged(&g.tags, run_id) {
             left.resource_groups.push(g.id());
         }
     }
     for r in world.resources.values() {
         let tags = r.body["tags"].as_object().cloned().unwrap_or_default();
-        if tagged(&tags, &run)
-            || r.id
-                .to_ascii_lowercase()
-                .contains(&format!("haymaker-{short}"))
-        {
+        if tagged(&tags, run_id) {
             left.resources.push(r.id.clone());
         }
     }
@@ -116,9 +113,6 @@ pub fn of_run(sim: &Sim, run_id: Uuid, known_principals: &[String]) -> Leftovers
         if principals
             .iter()
             .any(|p| p.eq_ignore_ascii_case(&a.principal_id))
-            || a.scope
-                .to_ascii_lowercase()
-                .contains(&format!("haymaker-{short}"))
         {
             left.role_assignments.push(a.id());
         }

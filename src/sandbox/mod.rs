@@ -249,6 +249,11 @@ impl Sandbox {
         &self.sim.sim
     }
 
+    /// The settings the handler runs with (they point at the simulator).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     pub fn store(&self) -> &StateStore {
         &self.store
     }
