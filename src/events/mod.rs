@@ -5,6 +5,7 @@
 pub mod bus;
 pub mod ingest;
 pub mod ledger;
+pub mod reader;
 pub mod schema;
 
 pub use ingest::{compact, ingest_delivery, IngestOutcome};
