@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub use library::{Library, LibraryError, NEVER_SELECTED};
 pub use parse::{parse_document, Diagnostic};
-pub use select::{select, SelectionError, Size};
 pub(crate) use select::SplitMix64;
+pub use select::{select, SelectionError, Size};
 pub use shell::{Command, Segment, Word};
 
 /// The technology areas scenarios belong to.
