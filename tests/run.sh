@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md). Installs what the tests need beyond cargo — Azurite (npm) for the
-# Blob Storage tests, the Python Azure Storage SDK for the cross-client check — then runs every test.
+# Blob Storage tests, the Python Azure Storage SDK for the cross-client check, Chromium (apt) for the
+# dashboard test, schemathesis and PyYAML (pip) for the API contract tests — then runs every test.
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,18 @@ if [ "${HAYMAKER_SKIP_AZURITE:-}" != "1" ]; then
   if ! python3 -c "import azure.storage.blob" 2>/dev/null; then
     echo "installing azure-storage-blob (pip)"
     python3 -m pip install --quiet --disable-pip-version-check azure-storage-blob
+  fi
+fi
+
+if [ "${HAYMAKER_SKIP_BROWSER:-}" != "1" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "installing chromium (apt-get) for the dashboard test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! command -v schemathesis >/dev/null 2>&1 || ! python3 -c "import yaml" 2>/dev/null; then
+    echo "installing schemathesis and PyYAML (pip) for the API contract tests"
+    python3 -m pip install --quiet --disable-pip-version-check schemathesis pyyaml
   fi
 fi
 

@@ -6,7 +6,7 @@
 use axum::http::header;
 use axum::response::IntoResponse;
 
-/// The page.
+/// The page (HTML, CSS and JS in one file).
 pub const PAGE: &str = include_str!("dashboard.html");
 
 pub async fn page() -> impl IntoResponse {
