@@ -29,7 +29,7 @@ pub mod read;
 pub mod reports;
 pub mod resources;
 pub mod runs;
-mod status;
+pub mod status;
 
 use axum::routing::{get, post};
 use axum::{middleware, Router};
