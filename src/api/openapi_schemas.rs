@@ -4,40 +4,40 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{logs, reports, resources, runs};
+use super::{logs, resources, runs};
 
-fn string() -> Value {
+pub(super) fn string() -> Value {
     json!({"type": "string"})
 }
-fn uuid() -> Value {
+pub(super) fn uuid() -> Value {
     json!({"type": "string", "format": "uuid"})
 }
-fn time() -> Value {
+pub(super) fn time() -> Value {
     json!({"type": "string", "format": "date-time"})
 }
-fn count() -> Value {
+pub(super) fn count() -> Value {
     json!({"type": "integer", "minimum": 0})
 }
-fn boolean() -> Value {
+pub(super) fn boolean() -> Value {
     json!({"type": "boolean"})
 }
-fn one_of(values: &[&str]) -> Value {
+pub(super) fn one_of(values: &[&str]) -> Value {
     json!({"type": "string", "enum": values})
 }
-fn nullable(mut v: Value) -> Value {
+pub(super) fn nullable(mut v: Value) -> Value {
     v["nullable"] = json!(true);
     v
 }
-fn reference(name: &str) -> Value {
+pub(super) fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
-fn array(items: Value) -> Value {
+pub(super) fn array(items: Value) -> Value {
     json!({"type": "array", "items": items})
 }
-fn free_object() -> Value {
+pub(super) fn free_object() -> Value {
     json!({"type": "object", "additionalProperties": true})
 }
-fn object(required: &[&str], props: Vec<(&str, Value)>) -> Value {
+pub(super) fn object(required: &[&str], props: Vec<(&str, Value)>) -> Value {
     let props: Map<String, Value> = props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut o = json!({"type": "object", "properties": props});
     if !required.is_empty() {
@@ -46,7 +46,7 @@ fn object(required: &[&str], props: Vec<(&str, Value)>) -> Value {
     o
 }
 
-const PHASES: &[&str] = &[
+pub(super) const PHASES: &[&str] = &[
     "validation",
     "selection",
     "provisioning",
@@ -54,7 +54,7 @@ const PHASES: &[&str] = &[
     "cleanup",
     "reporting",
 ];
-const CLEANUP_STATES: &[&str] = &["verified", "partial", "failed"];
+pub(super) const CLEANUP_STATES: &[&str] = &["verified", "partial", "failed"];
 
 fn scenario_summary() -> Value {
     object(
@@ -152,7 +152,7 @@ fn log_entry() -> Value {
     )
 }
 
-fn cleanup_report() -> Value {
+pub(super) fn cleanup_report() -> Value {
     object(
         &["run_id", "status", "verification", "deletions"],
         vec![
@@ -167,7 +167,7 @@ fn cleanup_report() -> Value {
     )
 }
 
-fn pagination() -> Value {
+pub(super) fn pagination() -> Value {
     object(
         &["page", "page_size", "total_items", "total_pages"],
         vec![
@@ -328,148 +328,8 @@ pub fn schemas() -> Value {
             ),
         ),
         ("LogEntry", log_entry()),
-        ("CleanupReport", cleanup_report()),
-        (
-            "CleanupVerification",
-            object(
-                &["expected_deleted", "actually_deleted", "forced_deletions"],
-                vec![
-                    ("expected_deleted", count()),
-                    ("actually_deleted", count()),
-                    ("forced_deletions", count()),
-                    ("deletion_failures", count()),
-                ],
-            ),
-        ),
-        (
-            "ResourceDeletion",
-            object(
-                &["resource_id", "status", "attempts"],
-                vec![
-                    ("resource_id", string()),
-                    ("resource_type", string()),
-                    ("status", one_of(&["deleted", "failed"])),
-                    ("attempts", json!({"type": "integer", "minimum": 1})),
-                    ("deleted_at", nullable(time())),
-                    ("error", nullable(string())),
-                ],
-            ),
-        ),
-        (
-            "ExecutionError",
-            object(
-                &["timestamp", "error_code", "message"],
-                vec![
-                    ("timestamp", time()),
-                    ("error_code", string()),
-                    ("message", string()),
-                    ("scenario_name", nullable(string())),
-                    ("phase", nullable(string())),
-                    ("details", nullable(free_object())),
-                ],
-            ),
-        ),
-        (
-            "HealthCheck",
-            object(
-                &["status"],
-                vec![
-                    ("status", one_of(&["healthy", "degraded", "unhealthy"])),
-                    ("version", string()),
-                    (
-                        "checks",
-                        object(
-                            &[],
-                            vec![
-                                ("key_vault", one_of(&["pass", "fail"])),
-                                ("service_bus", one_of(&["pass", "fail"])),
-                                ("storage", one_of(&["pass", "fail"])),
-                                ("azure_api", one_of(&["pass", "fail"])),
-                            ],
-                        ),
-                    ),
-                ],
-            ),
-        ),
-        (
-            "Metrics",
-            object(
-                &[],
-                vec![
-                    ("period", one_of(reports::PERIODS)),
-                    ("total_runs", count()),
-                    ("successful_runs", count()),
-                    ("failed_runs", count()),
-                    ("total_scenarios_executed", count()),
-                    ("total_resources_created", count()),
-                    ("total_resources_deleted", count()),
-                    (
-                        "cleanup_success_rate",
-                        json!({"type": "number", "format": "float", "minimum": 0, "maximum": 1}),
-                    ),
-                    ("average_execution_duration_seconds", count()),
-                    (
-                        "average_resources_per_scenario",
-                        json!({"type": "number", "format": "float"}),
-                    ),
-                ],
-            ),
-        ),
-        ("PaginationMetadata", pagination()),
-        (
-            "Error",
-            object(
-                &["error"],
-                vec![(
-                    "error",
-                    object(
-                        &["code", "message"],
-                        vec![
-                            ("code", string()),
-                            ("message", string()),
-                            ("details", free_object()),
-                            ("trace_id", string()),
-                        ],
-                    ),
-                )],
-            ),
-        ),
-        (
-            "RunStarted",
-            object(
-                &["run_id", "status"],
-                vec![
-                    ("run_id", uuid()),
-                    ("status", one_of(&["running"])),
-                    ("size", string()),
-                    ("scheduled_end_at", time()),
-                ],
-            ),
-        ),
-        (
-            "RunCancelled",
-            object(
-                &["run_id", "phase"],
-                vec![
-                    ("run_id", uuid()),
-                    ("phase", one_of(&run_phases)),
-                    ("previous_phase", string()),
-                ],
-            ),
-        ),
-        (
-            "CleanupPlan",
-            object(
-                &["run_id"],
-                vec![
-                    ("run_id", uuid()),
-                    ("dry_run", boolean()),
-                    ("plans", array(free_object())),
-                    ("report", reference("CleanupReport")),
-                ],
-            ),
-        ),
-        ("OpenApiDocument", free_object()),
     ];
+    let mut all = all;
+    all.extend(super::openapi_service_schemas::service_schemas(&run_phases));
     Value::Object(all.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
