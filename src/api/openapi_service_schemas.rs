@@ -133,7 +133,7 @@ pub(super) fn service_schemas(run_phases: &[&str]) -> Vec<(&'static str, Value)>
                 &["run_id", "phase"],
                 vec![
                     ("run_id", uuid()),
-                    ("phase", one_of(&run_phases)),
+                    ("phase", one_of(run_phases)),
                     ("previous_phase", string()),
                 ],
             ),
