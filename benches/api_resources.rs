@@ -32,7 +32,7 @@ const TYPES: [&str; 8] = [
 ];
 
 /// The request URI of the i-th request of a case.
-type UriFor = Box<dyn Fn(usize) -> String>;
+type UriFor<'a> = Box<dyn Fn(usize) -> String + 'a>;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
@@ -97,7 +97,7 @@ fn main() {
         let cold = timed(&router, &format!("{base}?page=1&page_size=100")).await;
         println!("api_resources: {RESOURCES} resources, ledger {:.1} MB, local store", size as f64 / 1e6);
         println!("  cold first request (read + index the ledger): {:.1} ms", cold.as_secs_f64() * 1e3);
-        let cases: Vec<(&str, UriFor)> = vec![
+        let cases: Vec<(&str, UriFor<'_>)> = vec![
             ("unfiltered, page_size=100", Box::new(|i| format!("{base}?page={}&page_size=100", 1 + (i * 7919) % 1000))),
             ("unfiltered, page_size=500", Box::new(|i| format!("{base}?page={}&page_size=500", 1 + (i * 7919) % 200))),
             ("scenario_name, page_size=100", Box::new(|i| format!("{base}?scenario_name=scenario-{:02}&page={}&page_size=100", i % 30, 1 + i % 33))),
