@@ -8,7 +8,7 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
-//! | [`api`] | the HTTP API under `/api/v1` and its error shape |
+//! | [`api`] | the monitoring API under `/api/v1` (the contract, admin endpoints, OpenAPI document, API-key auth) and the dashboard page at `/` |
 //! | [`events`] | agents' event schema, idempotent ingestion into the archive, the per-run resource ledger |
 //! | [`run`] | the run's documents and the pure decisions over them: start, the run document, the tick plan, work units, names and tags |
 //! | [`orchestrator`] | the I/O that carries the run's decisions out: tick, validation, provisioning, monitoring, cleanup units, reporting |

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md). Installs what the tests need beyond cargo — Azurite (npm) for the
 # Blob Storage tests, the Python Azure Storage SDK for the cross-client check, pycep-parser and
-# checkov (pip, into target/tools/infra-venv) for the Bicep under infra/ — then checks the Bicep
+# checkov (pip, into target/tools/infra-venv) for the Bicep under infra/, Chromium (apt) for the
+# dashboard test, schemathesis and PyYAML (pip) for the API contract tests — then checks the Bicep
 # offline and runs every test (tests/infra.rs compares the Bicep with the code).
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 set -euo pipefail
@@ -30,5 +31,16 @@ echo "infra: every .bicep parses (pycep)"
 "$INFRA_VENV/bin/python" tests/infra/pycep_dump.py infra > /dev/null
 echo "infra: checkov"
 BC_SKIP_MAPPING=TRUE "$INFRA_VENV/bin/checkov" --directory infra --framework bicep --compact --quiet
+if [ "${HAYMAKER_SKIP_BROWSER:-}" != "1" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "installing chromium (apt-get) for the dashboard test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! command -v schemathesis >/dev/null 2>&1 || ! python3 -c "import yaml" 2>/dev/null; then
+    echo "installing schemathesis and PyYAML (pip) for the API contract tests"
+    python3 -m pip install --quiet --disable-pip-version-check schemathesis pyyaml
+  fi
+fi
 
 cargo test --all-targets --locked

@@ -33,6 +33,14 @@ async fn round_trip_with_etag_preconditions() {
     store_suite::round_trip_and_preconditions(&open(az, "round-trip").0).await;
 }
 
+#[tokio::test]
+async fn version_tracks_changes() {
+    let Some(az) = azurite::shared_or_skip() else {
+        return;
+    };
+    store_suite::version_tracks_changes(&open(az, "version").0).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn containers_are_created_on_first_write() {
     let Some(az) = azurite::shared_or_skip() else {

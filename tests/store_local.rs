@@ -16,6 +16,12 @@ async fn round_trip_and_preconditions() {
 }
 
 #[tokio::test]
+async fn version_tracks_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    store_suite::version_tracks_changes(&store(dir.path())).await;
+}
+
+#[tokio::test]
 async fn listing_pages_in_order() {
     let dir = tempfile::tempdir().unwrap();
     store_suite::listing_pages_in_order(&store(dir.path())).await;

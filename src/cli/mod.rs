@@ -4,6 +4,7 @@ mod cleanup;
 mod cleanup_render;
 mod logs;
 pub mod logs_archive;
+mod monitor;
 mod sandbox;
 mod scenarios;
 pub mod settings;
@@ -120,6 +121,17 @@ enum Command {
     Cleanup(cleanup::CleanupArgs),
     /// List what haymaker left in Azure: everything tagged haymaker-managed=true by run, or one run.
     Discover(cleanup::DiscoverArgs),
+    /// The orchestrator's status (what GET /api/v1/status shows), from the state store.
+    Status {
+        /// Print the API's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List runs or show one (GET /api/v1/runs, /runs/{id}), from the state store.
+    #[command(subcommand)]
+    Runs(monitor::RunsCommand),
+    /// A page of a run's resources (GET /api/v1/runs/{id}/resources), from the state store.
+    Resources(monitor::ResourcesArgs),
     /// Print every setting haymaker reads (a Markdown table), or the local.settings.json template.
     Settings {
         /// Print `local.settings.example.json` instead of the table.
@@ -140,6 +152,9 @@ pub fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox::run(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
         Command::Discover(args) => cleanup::discover(args),
+        Command::Status { json } => monitor::status(json),
+        Command::Runs(cmd) => monitor::runs(cmd),
+        Command::Resources(args) => monitor::resources(args),
         Command::Logs {
             run_id,
             live: false,

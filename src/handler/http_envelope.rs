@@ -65,7 +65,7 @@ pub async fn invoke(
     let request = builder
         .body(body)
         .map_err(|e| bad(format!("cannot rebuild the request: {e}")))?;
-    let response = super::http_routes()
+    let response = super::http_routes(state.clone())
         .with_state(state.clone())
         .oneshot(request)
         .await

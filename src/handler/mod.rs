@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 
@@ -43,6 +43,8 @@ pub struct AppState {
     pub runs: Arc<crate::events::RunGate>,
     /// Records the orchestrator's lifecycle events (archive, and topic when configured).
     pub lifecycle: Arc<crate::events::LifecycleRecorder>,
+    /// The monitoring API's in-memory resource indexes.
+    pub api_cache: Arc<api::IndexCache>,
 }
 
 impl AppState {
@@ -67,13 +69,22 @@ impl AppState {
             runs: Arc::new(crate::events::RunGate::default()),
             lifecycle: orchestrator.lifecycle.clone(),
             orchestrator: Arc::new(orchestrator),
+            api_cache: Arc::default(),
+        }
+    }
+
+    /// The monitoring queries over this state's store.
+    pub fn monitor(&self) -> api::Monitor {
+        api::Monitor {
+            store: self.store.clone(),
+            cache: self.api_cache.clone(),
         }
     }
 }
 
 /// The whole router.
 pub fn app(state: AppState) -> Router {
-    http_routes()
+    http_routes(state.clone())
         .route("/{function}", post(invoke_function))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(telemetry::invocation_span))
@@ -82,10 +93,10 @@ pub fn app(state: AppState) -> Router {
 
 /// The HTTP routes: what a forwarded request, or an HTTP request that arrives as an envelope, may
 /// reach. (The envelope's own invocation span and body limit already surround the latter.)
-fn http_routes() -> Router<AppState> {
+fn http_routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(root))
-        .nest("/api/v1", api::router())
+        .route("/", get(api::dashboard::page))
+        .nest("/api/v1", api::router(state))
         .fallback(not_found)
 }
 
@@ -101,15 +112,6 @@ async fn invoke_function(
     functions::invoke(&state, function, &envelope)
         .await
         .map(Json)
-}
-
-/// Readiness: the host polls `/` until anything answers.
-async fn root() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><title>haymaker</title><h1>haymaker ",
-        env!("CARGO_PKG_VERSION"),
-        "</h1><p>Custom handler is up. API: <a href=\"/api/v1/health\">/api/v1/health</a></p>"
-    ))
 }
 
 async fn not_found() -> Response {

@@ -16,7 +16,8 @@ use azure_core::http::{
 };
 use azure_core::Bytes;
 use azure_storage_blob::models::{
-    BlobClientDeleteOptions, BlobContainerClientListBlobsOptions, BlockBlobClientUploadOptions,
+    BlobClientDeleteOptions, BlobClientGetPropertiesResultHeaders,
+    BlobContainerClientListBlobsOptions, BlockBlobClientUploadOptions,
 };
 use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions};
 use futures::TryStreamExt as _;
@@ -268,6 +269,18 @@ impl BlobStore {
             names: page.blob_items.into_iter().filter_map(|b| b.name).collect(),
             continuation: page.next_marker.filter(|m| !m.is_empty()),
         })
+    }
+
+    pub async fn version(&self, key: &BlobKey) -> Result<Option<String>, StoreError> {
+        let blob = self.slot(key.container()).client.blob_client(key.name());
+        match blob.get_properties(None).await {
+            Ok(r) => Ok(r
+                .etag()
+                .map_err(|e| map_error("read properties of", &self.path(key), &e))?
+                .map(|t| t.to_string())),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(map_error("read properties of", &self.path(key), &e)),
+        }
     }
 
     /// Reads the state container's properties: a missing container still proves the endpoint answers

@@ -148,6 +148,29 @@ impl LocalStore {
         .await
     }
 
+    pub async fn version(&self, key: &BlobKey) -> Result<Option<String>, StoreError> {
+        let path = self.path(key);
+        Self::blocking(move || match fs::metadata(&path) {
+            Ok(m) => {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                #[cfg(unix)]
+                let ino = std::os::unix::fs::MetadataExt::ino(&m);
+                #[cfg(not(unix))]
+                let ino = 0u64;
+                Ok(Some(format!("{ino}-{}-{modified}", m.len())))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+                Ok(None)
+            }
+            Err(e) => Err(io_err(&path, e)),
+        })
+        .await
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         let root = self.root.clone();
         Self::blocking(move || fs::create_dir_all(&root).map_err(|e| io_err(&root, e))).await

@@ -311,6 +311,16 @@ impl StateStore {
         }
     }
 
+    /// A cheap change token of a document, without reading it: equal tokens mean the document did
+    /// not change in between (Blob Storage: its ETag from the properties; local: file identity, size
+    /// and modification time). `None` when it does not exist. Caches use it to skip a re-read.
+    pub async fn version(&self, key: &BlobKey) -> Result<Option<String>, StoreError> {
+        match &*self.backend {
+            Backend::Local(s) => s.version(key).await,
+            Backend::Blob(s) => s.version(key).await,
+        }
+    }
+
     /// A cheap round trip that proves the store is reachable (health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         match &*self.backend {

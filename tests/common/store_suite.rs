@@ -174,3 +174,35 @@ pub async fn concurrent_counter(store: &StateStore, writers: usize, times: usize
         "every document carries its schema version"
     );
 }
+
+/// `version` is a cheap change token: absent for a missing document, stable while it is unchanged,
+/// different after every write (also one writing the same bytes back), absent again after a delete.
+pub async fn version_tracks_changes(store: &StateStore) {
+    let k = key("version/doc.json");
+    assert_eq!(store.version(&k).await.unwrap(), None);
+    let etag = store.create(&k, b"{\"n\":1}".to_vec()).await.unwrap();
+    let v1 = store
+        .version(&k)
+        .await
+        .unwrap()
+        .expect("a version once written");
+    assert_eq!(
+        store.version(&k).await.unwrap().as_ref(),
+        Some(&v1),
+        "stable"
+    );
+    let etag = store
+        .replace(&k, b"{\"n\":2}".to_vec(), &etag)
+        .await
+        .unwrap();
+    let v2 = store.version(&k).await.unwrap().unwrap();
+    assert_ne!(v1, v2, "changed by a write");
+    store
+        .replace(&k, b"{\"n\":2}".to_vec(), &etag)
+        .await
+        .unwrap();
+    let v3 = store.version(&k).await.unwrap().unwrap();
+    assert_ne!(v2, v3, "changed by a write of the same bytes");
+    assert!(store.delete(&k, None).await.unwrap());
+    assert_eq!(store.version(&k).await.unwrap(), None);
+}
