@@ -43,17 +43,21 @@ pub fn run_details(
                 .values()
                 .filter(|r| r.scenario_name == s.name)
                 .count();
-            json!({
+            let mut summary = json!({
                 "scenario_name": s.name,
                 "technology_area": s.area,
                 "agent_id": s.container_app_name,
-                "sp_name": s.principal.as_ref().map(|p| p.display_name.clone()),
                 "status": s.status.as_str(),
                 "started_at": s.started_at,
                 "ended_at": s.ended_at,
                 "resources_created": created,
                 "cleanup_status": if cleanup_verified(cleanup) { "complete" } else if cleanup.is_some() { "failed" } else { "pending" },
-            })
+            });
+            // `sp_name` is a string in the contract: absent until the principal exists.
+            if let Some(p) = &s.principal {
+                summary["sp_name"] = json!(p.display_name);
+            }
+            summary
         })
         .collect();
     let errors: Vec<Value> = state
