@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::run::{ProvisionStep, ScenarioStatus};
+use crate::run::ProvisionStep;
 
 fn settings(extra: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = [
@@ -28,26 +28,16 @@ fn settings(extra: &[(&str, &str)]) -> Settings {
 }
 
 fn record() -> ScenarioRecord {
-    ScenarioRecord {
-        name: "compute-01-linux-vm".into(),
-        area: "compute".into(),
-        subscription: "11111111-1111-1111-1111-111111111111".into(),
-        resource_group: "haymaker-00000000-compute-01-linux-vm".into(),
-        status: ScenarioStatus::Pending,
-        step: ProvisionStep::RolesEffective,
-        principal: None,
-        secret_name: "haymaker-secret".into(),
-        role_assignment_ids: vec![],
-        roles: vec![],
-        container_app_name: "hm-00000000-abcdef".into(),
-        container_app_id: None,
-        started_at: None,
-        ended_at: None,
-        error: None,
-        attempts: 0,
-        agent_state: None,
-        checked_at: None,
-    }
+    let mut r = ScenarioRecord::pending(
+        "compute-01-linux-vm",
+        "compute",
+        "11111111-1111-1111-1111-111111111111",
+        "haymaker-00000000-compute-01-linux-vm".into(),
+        "haymaker-secret".into(),
+        "hm-00000000-abcdef".into(),
+    );
+    r.step = ProvisionStep::RolesEffective;
+    r
 }
 
 fn env_of(app: &ContainerApp) -> Vec<(String, Option<String>, Option<String>)> {

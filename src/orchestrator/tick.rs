@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::run::{
     self, apply_plan, keys, names, plan_tick, CurrentStatus, Inline, OrchestratorState, Phase,
-    ProvisionStep, RunState, ScenarioRecord, ScenarioStatus, WorkUnit,
+    RunState, ScenarioRecord, ScenarioStatus, WorkUnit,
 };
 use crate::scenarios::{self, Size};
 use crate::store::Decision;
@@ -171,25 +171,15 @@ async fn select_step(o: &Orchestrator, state: &RunState) -> Result<(), Orchestra
         (Ok(list), false) => Ok(list
             .iter()
             .enumerate()
-            .map(|(i, s)| ScenarioRecord {
-                name: s.name.clone(),
-                area: s.area().slug().to_string(),
-                subscription: subs[i % subs.len()].clone(),
-                resource_group: names::resource_group(run_id, &s.name),
-                status: ScenarioStatus::Pending,
-                step: ProvisionStep::NotStarted,
-                principal: None,
-                secret_name: names::secret_name(run_id, &s.name),
-                role_assignment_ids: vec![],
-                roles: vec![],
-                container_app_name: names::container_app(run_id, &s.name),
-                container_app_id: None,
-                started_at: None,
-                ended_at: None,
-                error: None,
-                attempts: 0,
-                agent_state: None,
-                checked_at: None,
+            .map(|(i, s)| {
+                ScenarioRecord::pending(
+                    &s.name,
+                    s.area().slug(),
+                    &subs[i % subs.len()],
+                    names::resource_group(run_id, &s.name),
+                    names::secret_name(run_id, &s.name),
+                    names::container_app(run_id, &s.name),
+                )
             })
             .collect()),
     };

@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::*;
-use crate::run::state::{ProvisionStep, ScenarioRecord};
+use crate::run::state::ScenarioRecord;
 use crate::run::StartTrigger;
 
 fn t0() -> DateTime<Utc> {
@@ -29,26 +29,16 @@ impl Fixture {
     }
     fn with_scenarios(mut self, statuses: &[ScenarioStatus]) -> Self {
         for (i, status) in statuses.iter().enumerate() {
-            self.0.scenarios.push(ScenarioRecord {
-                name: format!("s{i}"),
-                area: "compute".into(),
-                subscription: "sub".into(),
-                resource_group: format!("rg{i}"),
-                status: *status,
-                step: ProvisionStep::NotStarted,
-                principal: None,
-                secret_name: format!("secret{i}"),
-                role_assignment_ids: vec![],
-                roles: vec![],
-                container_app_name: format!("app{i}"),
-                container_app_id: None,
-                started_at: None,
-                ended_at: None,
-                error: None,
-                attempts: 0,
-                agent_state: None,
-                checked_at: None,
-            });
+            let mut record = ScenarioRecord::pending(
+                &format!("s{i}"),
+                "compute",
+                "sub",
+                format!("rg{i}"),
+                format!("secret{i}"),
+                format!("app{i}"),
+            );
+            record.status = *status;
+            self.0.scenarios.push(record);
         }
         self
     }

@@ -101,6 +101,39 @@ pub struct ScenarioRecord {
     pub checked_at: Option<DateTime<Utc>>,
 }
 
+impl ScenarioRecord {
+    /// A scenario as selection records it: pending, nothing made yet.
+    pub fn pending(
+        name: &str,
+        area: &str,
+        subscription: &str,
+        resource_group: String,
+        secret_name: String,
+        container_app_name: String,
+    ) -> Self {
+        Self {
+            name: name.to_string(),
+            area: area.to_string(),
+            subscription: subscription.to_string(),
+            resource_group,
+            status: ScenarioStatus::Pending,
+            step: ProvisionStep::NotStarted,
+            principal: None,
+            secret_name,
+            role_assignment_ids: vec![],
+            roles: vec![],
+            container_app_name,
+            container_app_id: None,
+            started_at: None,
+            ended_at: None,
+            error: None,
+            attempts: 0,
+            agent_state: None,
+            checked_at: None,
+        }
+    }
+}
+
 /// The outcome of one validation check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
