@@ -1,27 +1,29 @@
 //! Cleanup benchmark (not a test): seeds resources of one run across the simulator's subscriptions
-//! and measures the engine's wall time against the token-bucket bound (ARM: reads 250 burst +
-//! 25/s, deletes 200 burst + 10/s, per subscription and principal), the share of answers that
-//! were 429, side by side with deleting one resource at a time.
+//! and measures, end to end against the simulator at Azure's pace (speed 1, ARM's default token
+//! buckets: reads 250 burst + 25/s, deletes 200 burst + 10/s, per subscription and principal), the
+//! engine's wall time against the token-bucket bound and the share of answers that were 429, side
+//! by side with deleting one resource at a time. Discovery is the real Resource Graph and ARM is
+//! the real client (`AzurePorts`, the ports the orchestrator uses).
 //!
-//! `cargo bench --bench cleanup -- [RESOURCES] [SUBSCRIPTIONS]` (default 2000 across 4; the
-//! simulator offers as many subscriptions as it has, and the run says when that is fewer).
-//! Discovery uses the in-process stand-in for Resource Graph (see tests/cleanup_support).
+//! `cargo bench --locked --profile dev --bench cleanup -- [RESOURCES] [SUBSCRIPTIONS]` (default
+//! 2000 across 4). Each side gets a simulator of its own, so each starts with full buckets.
 
 #[path = "../tests/cleanup_support/mod.rs"]
 mod cleanup_support;
 
 use std::time::Instant;
 
-use cleanup_support::{run_tags, tag_map, FakeDirectory, TestSim, WorldInventory};
-use haymaker::azure::resources::ArmClient;
-use haymaker::azure::Pipeline;
-use haymaker::cleanup::azure_ports::AzureArm;
+use cleanup_support::{run_tags, tag_map, TestSim};
+use haymaker::azure::identity::AzureConnection;
+use haymaker::azure::{Pipeline, RetryOptions};
+use haymaker::cleanup::azure_ports::AzurePorts;
 use haymaker::cleanup::{
-    run_cleanup, ArmOps, CleanupOptions, CleanupRequest, Mode, NoProgress, Ports, RunIdentities,
+    run_cleanup, ArmOps, CleanupOptions, CleanupRequest, Mode, NoProgress, RunIdentities,
 };
 use haymaker::sim::resources::Address;
+use haymaker::sim::tally::AnswerCounts;
+use haymaker::sim::SimConfig;
 use serde_json::{json, Map, Value};
-use std::sync::atomic::Ordering;
 
 const TYPES: &[&str] = &[
     "Microsoft.Compute/virtualMachines",
@@ -65,18 +67,46 @@ fn seed(sim: &TestSim, subs: &[String], per_sub: usize, run: &str) -> Vec<String
     ids
 }
 
-/// Seconds the buckets need for `reads` and `deletes` in one subscription.
+/// Seconds the buckets of one subscription need for `reads` reads and `deletes` deletes at the
+/// least: the two kinds draw from buckets of their own, so the slower one sets the pace.
 fn bound_secs(reads: usize, deletes: usize) -> f64 {
     let over = |n: usize, burst: f64, rate: f64| ((n as f64 - burst).max(0.0)) / rate;
-    over(reads, 250.0, 25.0) + over(deletes, 200.0, 10.0)
+    over(reads, 250.0, 25.0).max(over(deletes, 200.0, 10.0))
 }
 
-fn stats(p: &Pipeline) -> (u64, u64) {
-    let s = p.stats();
-    (
-        s.requests.load(Ordering::Relaxed),
-        s.throttled.load(Ordering::Relaxed),
-    )
+/// haymaker's pipeline from the settings the simulator prints, with the default retries.
+fn pipeline(sim: &TestSim) -> Pipeline {
+    let vars = sim.server.env_vars();
+    let settings = haymaker::config::Settings::from_lookup(&|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let mut connection = AzureConnection::from_settings(&settings).unwrap();
+    connection.options.retry = RetryOptions::default();
+    connection.pipeline()
+}
+
+/// A simulator at Azure's pace with `subscriptions` subscriptions, and their ids.
+async fn simulator(subscriptions: usize) -> (TestSim, Vec<String>) {
+    let sim = TestSim::start_with(SimConfig {
+        subscriptions,
+        ..SimConfig::default()
+    })
+    .await;
+    let subs = (0..subscriptions).map(|i| sim.sub(i)).collect();
+    (sim, subs)
+}
+
+fn line(name: &str, secs: f64, bound: f64, answers: AnswerCounts, extra: &str) {
+    println!(
+        "{name:<11} {secs:>7.1} s  {:>5.2}x the bound  {:>6} answers  {:>4} answered 429 ({:.2} %){extra}",
+        secs / bound,
+        answers.answers,
+        answers.throttled,
+        answers.throttled_percent(),
+    );
 }
 
 fn main() {
@@ -85,29 +115,22 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let total: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let wanted: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4);
+    let n_subs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4).max(1);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let sim = TestSim::start().await;
-        let available = sim.server.identity().subscriptions.len();
-        let n_subs = wanted.min(available);
-        if n_subs < wanted {
-            println!("note: the simulator offers {available} subscription(s); using {n_subs} instead of {wanted}");
-        }
-        let subs: Vec<String> = (0..n_subs).map(|i| sim.sub(i)).collect();
         let per_sub = total / n_subs;
         let bound = bound_secs(per_sub, per_sub);
-        println!("{} resources, {per_sub} per subscription in {n_subs} subscription(s)", per_sub * n_subs);
-        println!("token-bucket bound per subscription (reads then deletes): {bound:.1} s");
+        println!("{} resources, {per_sub} in each of {n_subs} subscription(s), simulator at speed 1 with ARM's default limits", per_sub * n_subs);
+        println!(
+            "token-bucket bound (one read and one delete per resource, subscriptions in parallel): {bound:.1} s; reads then deletes: {:.1} s",
+            bound_secs(per_sub, 0) + bound_secs(0, per_sub)
+        );
 
-        // The engine.
+        // The engine: discovery through Resource Graph, guard, plan, deletes, verification.
+        let (sim, subs) = simulator(n_subs).await;
         let run = uuid::Uuid::new_v4();
         seed(&sim, &subs, per_sub, &run.to_string());
-        let pipeline = sim.pipeline();
-        let arm = AzureArm::new(ArmClient::new(pipeline.clone()));
-        let inventory = WorldInventory::new(&sim);
-        let directory = FakeDirectory::default();
-        let ports = Ports { inventory: &inventory, arm: &arm, identities: &directory };
+        let ports = AzurePorts::new(pipeline(&sim), None);
         let request = CleanupRequest {
             run_id: run,
             subscriptions: subs.clone(),
@@ -115,37 +138,41 @@ fn main() {
             discover_identities: false,
             mode: Mode::Execute,
         };
+        let before = sim.server.sim.tally.counts();
         let start = Instant::now();
-        let outcome = run_cleanup(&ports, None, &NoProgress, &CleanupOptions::default(), &request)
+        let outcome = run_cleanup(&ports.ports(), None, &NoProgress, &CleanupOptions::default(), &request)
             .await
             .unwrap();
         let engine = start.elapsed().as_secs_f64();
-        let (requests, throttled) = stats(&pipeline);
-        println!(
-            "engine:     {engine:.1} s ({:.2}x the bound), {requests} requests, {throttled} answered 429 ({:.2} %), status {:?}, {} deleted",
-            engine / bound,
-            100.0 * throttled as f64 / requests.max(1) as f64,
-            outcome.report.status,
-            outcome.report.verification.actually_deleted,
+        let answers = sim.server.sim.tally.counts().since(before);
+        let left = sim.tagged_with(&run.to_string()).len();
+        line(
+            "engine",
+            engine,
+            bound,
+            answers,
+            &format!(
+                ", status {:?}, {} deleted, {left} left",
+                outcome.report.status, outcome.report.verification.actually_deleted
+            ),
         );
+        sim.stop().await;
 
         // One at a time: read, delete, next; subscription after subscription.
+        let (sim, subs) = simulator(n_subs).await;
         let run = uuid::Uuid::new_v4();
         let ids = seed(&sim, &subs, per_sub, &run.to_string());
-        let pipeline = sim.pipeline();
-        let arm = AzureArm::new(ArmClient::new(pipeline.clone()));
+        let ports = AzurePorts::new(pipeline(&sim), None);
+        let before = sim.server.sim.tally.counts();
         let start = Instant::now();
         for id in &ids {
-            arm.read_tags(id).await.unwrap();
-            arm.delete(id).await.unwrap();
+            ports.arm.read_tags(id).await.unwrap();
+            ports.arm.delete(id).await.unwrap();
         }
         let sequential = start.elapsed().as_secs_f64();
-        let (requests, throttled) = stats(&pipeline);
-        println!(
-            "sequential: {sequential:.1} s ({:.2}x the bound), {requests} requests, {throttled} answered 429 ({:.2} %)",
-            sequential / bound,
-            100.0 * throttled as f64 / requests.max(1) as f64,
-        );
+        let answers = sim.server.sim.tally.counts().since(before);
+        let left = sim.tagged_with(&run.to_string()).len();
+        line("sequential", sequential, bound, answers, &format!(", {left} left"));
         sim.stop().await;
     });
 }

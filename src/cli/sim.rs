@@ -33,6 +33,11 @@ pub struct SimArgs {
     /// effect (2 s at speed 1) are scaled by it.
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_speed)]
     speed: f64,
+    /// How many subscriptions the simulated tenant has (1 to 64); the ids depend on the port and
+    /// the index only, so the first ones are the same whatever the count. Give the same value to
+    /// --print-env.
+    #[arg(long, value_name = "N", default_value_t = env::SUBSCRIPTION_COUNT, value_parser = parse_subscriptions)]
+    subscriptions: usize,
 }
 
 fn parse_faults(text: &str) -> Result<FaultSpec, String> {
@@ -48,9 +53,18 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_subscriptions(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--subscriptions: '{text}' is not a whole number from 1 to 64 (e.g. 4)"
+        )),
+    }
+}
+
 pub fn run(args: SimArgs) -> ExitCode {
     if args.print_env {
-        return print_env(args.port, args.data_dir);
+        return print_env(args.port, args.data_dir, args.subscriptions);
     }
     let filter = std::env::var(crate::config::catalog::RUST_LOG).unwrap_or_else(|_| "info".into());
     telemetry::init(LogFormat::Auto, &filter);
@@ -61,7 +75,7 @@ pub fn run(args: SimArgs) -> ExitCode {
     runtime.block_on(serve(args))
 }
 
-fn print_env(port: u16, data_dir: Option<PathBuf>) -> ExitCode {
+fn print_env(port: u16, data_dir: Option<PathBuf>, subscriptions: usize) -> ExitCode {
     if port == 0 {
         eprintln!(
             "error: --print-env needs a fixed --port (0 would name a port nothing listens on)"
@@ -76,7 +90,7 @@ fn print_env(port: u16, data_dir: Option<PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let identity = env::SimIdentity::for_port(port);
+    let identity = env::SimIdentity::with_subscriptions(port, subscriptions);
     let text = env::render_exports(&env::env_vars(&identity, &ca.cert_file));
     print!("{text}");
     ExitCode::SUCCESS
@@ -89,6 +103,7 @@ async fn serve(args: SimArgs) -> ExitCode {
         config: SimConfig {
             speed: args.speed,
             faults: args.faults,
+            subscriptions: args.subscriptions,
             ..SimConfig::default()
         },
     };
@@ -113,7 +128,13 @@ async fn serve(args: SimArgs) -> ExitCode {
     );
     crate::handler::shutdown_signal().await;
     let tally = server.sim.faults.tally();
+    let answers = server.sim.tally.counts();
     server.stop().await;
+    tracing::info!(
+        answers = answers.answers,
+        throttled = answers.throttled,
+        "answers given (throttled: status 429)"
+    );
     tracing::info!(
         internal_errors = tally.internal_errors,
         throttles = tally.throttles,

@@ -18,7 +18,8 @@ use crate::config::Secret;
 /// The port `haymaker sim` listens on when none is given.
 pub const DEFAULT_PORT: u16 = 7443;
 
-/// How many subscriptions the simulated tenant has.
+/// How many subscriptions the simulated tenant has unless told otherwise
+/// ([`SimConfig::subscriptions`](super::SimConfig), `haymaker sim --subscriptions`).
 pub const SUBSCRIPTION_COUNT: usize = 2;
 
 /// The path under the simulator's address where Microsoft Graph is served. A path rather than a
@@ -66,13 +67,20 @@ fn guid(port: u16, label: &str) -> String {
 }
 
 impl SimIdentity {
+    /// With [`SUBSCRIPTION_COUNT`] subscriptions.
     pub fn for_port(port: u16) -> Self {
+        Self::with_subscriptions(port, SUBSCRIPTION_COUNT)
+    }
+
+    /// With `count` subscriptions; the id of the i-th depends on the port and i only, so the
+    /// first ones are the same whatever the count.
+    pub fn with_subscriptions(port: u16, count: usize) -> Self {
         use base64::Engine as _;
         let secret_bytes = digest(port, "client-secret");
         // Entra secrets are 40 characters with a `~` at the fourth; the shape is kept.
         let tail = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
         let client_secret = Secret::new(format!("sim~{}", &tail[..36]));
-        let subscriptions = (0..SUBSCRIPTION_COUNT)
+        let subscriptions = (0..count)
             .map(|i| SubscriptionSeed {
                 id: guid(port, &format!("subscription/{i}")),
                 display_name: format!("haymaker-sim-{}", i + 1),
@@ -182,6 +190,19 @@ mod tests {
         assert_eq!(a.client_secret.expose().len(), 40);
         assert!(uuid::Uuid::parse_str(&a.tenant_id).is_ok());
         assert_eq!(a.tenant_id, a.tenant_id.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn more_subscriptions_keep_the_first_ones() {
+        let two = SimIdentity::for_port(7443);
+        let four = SimIdentity::with_subscriptions(7443, 4);
+        assert_eq!(two.subscriptions.len(), SUBSCRIPTION_COUNT);
+        assert_eq!(four.subscriptions.len(), 4);
+        assert_eq!(four.subscriptions[..2], two.subscriptions[..]);
+        let ids: std::collections::BTreeSet<&str> =
+            four.subscriptions.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.len(), 4);
+        assert_eq!(four.subscriptions[3].display_name, "haymaker-sim-4");
     }
 
     #[test]

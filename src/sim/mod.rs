@@ -23,6 +23,7 @@
 //! | [`rbac_roles`] | the data-plane and delegation built-in roles (Storage Blob Data Contributor, Key Vault Secrets Officer…) |
 //! | [`rbac_api`] | `Microsoft.Authorization` role definitions and role assignments over HTTP |
 //! | [`throttle`] | ARM's token buckets per (subscription, principal, reads/writes/deletes), headers, 429 |
+//! | [`tally`] | answers given and how many were 429 (benchmarks; logged at stop) |
 //! | [`faults`] | `--faults`: seeded 500 / 429 / connection resets and latency on service calls |
 //! | [`speed`] | `--speed`: scaled LRO durations, `Retry-After` and propagation; the LRO duration hook |
 //! | [`graph`] | Microsoft Graph v1.0 under `/graph/`: applications, passwords, service principals, deleted items; feeds the token endpoint's principals |
@@ -54,6 +55,7 @@ pub mod resource_graph;
 pub mod resources;
 pub mod speed;
 pub mod state;
+pub mod tally;
 pub mod throttle;
 pub mod tls;
 pub mod tokens;
@@ -98,6 +100,8 @@ pub struct Sim {
     world: Mutex<World>,
     /// `--faults`: decides which requests fail.
     pub faults: faults::Injector,
+    /// Answers given and how many were 429.
+    pub tally: tally::AnswerTally,
 }
 
 impl Sim {
@@ -111,6 +115,7 @@ impl Sim {
             identity,
             world: Mutex::new(world),
             faults,
+            tally: tally::AnswerTally::default(),
         }
     }
 
@@ -290,10 +295,12 @@ async fn dispatch(State(sim): State<Arc<Sim>>, request: Request) -> Response {
         headers: parts.headers,
         body,
     };
-    if let Some(failure) = faults::apply(&sim, &req).await {
-        return failure;
-    }
-    route(&sim, &req)
+    let response = match faults::apply(&sim, &req).await {
+        Some(failure) => failure,
+        None => route(&sim, &req),
+    };
+    sim.tally.record(response.status().as_u16());
+    response
 }
 
 /// Stamps every answer with `x-ms-request-id` (and `x-ms-correlation-request-id`, the client's if it
@@ -368,7 +375,7 @@ impl SimServer {
         let ca = tls::ensure_ca(&dir, port)?;
         let config = tls::server_config(&ca)?;
         let sim = Arc::new(Sim::new(
-            SimIdentity::for_port(port),
+            SimIdentity::with_subscriptions(port, options.config.subscriptions),
             options.config,
             ca.token_key(),
         ));

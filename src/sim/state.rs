@@ -43,6 +43,8 @@ pub struct SimConfig {
     pub faults: Option<super::faults::FaultSpec>,
     /// How long a Key Vault secret stays *being deleted* (or *being recovered*), answering 409.
     pub key_vault_transition_ms: u64,
+    /// How many subscriptions the tenant has (`--subscriptions`; ids derive from port and index).
+    pub subscriptions: usize,
 }
 
 impl Default for SimConfig {
@@ -57,6 +59,7 @@ impl Default for SimConfig {
             throttle: super::throttle::ThrottleLimits::default(),
             faults: None,
             key_vault_transition_ms: 2000,
+            subscriptions: super::env::SUBSCRIPTION_COUNT,
         }
     }
 }
