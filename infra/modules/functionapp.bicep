@@ -128,6 +128,9 @@ var haymakerSettingsNotSet = [
   'HAYMAKER_EXTRA_CA_FILE' // only for the simulator's CA
   'ServiceBusConnection' // a connection string carries a key: identity-based __fullyQualifiedNamespace instead
   'HAYMAKER_API_KEY' // under the host, function keys guard the API
+  'HAYMAKER_LOGS_DCE_ENDPOINT' // Log Analytics forwarding is optional; no data collection rule is deployed here
+  'HAYMAKER_LOGS_DCR_ID'
+  'HAYMAKER_LOGS_STREAM'
 ]
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {

@@ -24,6 +24,8 @@ pub enum Service {
     ResourceGraph,
     Graph,
     KeyVault,
+    /// Azure Monitor's Logs Ingestion API (a data collection endpoint).
+    LogsIngestion,
 }
 
 /// Which ARM limit a call counts against.
@@ -162,6 +164,8 @@ pub struct PipelineOptions {
     pub graph_endpoint: url::Url,
     /// Token audience of Key Vault (`https://vault.azure.net`).
     pub key_vault_audience: String,
+    /// Token audience of the Logs Ingestion API (`https://monitor.azure.com`).
+    pub monitor_audience: String,
     pub retry: RetryOptions,
     pub breaker: BreakerOptions,
 }
@@ -172,6 +176,7 @@ impl Default for PipelineOptions {
             arm_endpoint: url::Url::parse("https://management.azure.com").expect("static URL"),
             graph_endpoint: url::Url::parse("https://graph.microsoft.com").expect("static URL"),
             key_vault_audience: "https://vault.azure.net".into(),
+            monitor_audience: "https://monitor.azure.com".into(),
             retry: RetryOptions::default(),
             breaker: BreakerOptions::default(),
         }
@@ -249,6 +254,7 @@ impl Pipeline {
             }
             Service::Graph => o.graph_endpoint.as_str().trim_end_matches('/').to_string(),
             Service::KeyVault => o.key_vault_audience.trim_end_matches('/').to_string(),
+            Service::LogsIngestion => o.monitor_audience.trim_end_matches('/').to_string(),
         };
         format!("{audience}/.default")
     }
@@ -262,7 +268,7 @@ impl Pipeline {
                 kind: request.kind,
             }),
             Service::ResourceGraph => Some(BucketKey::ResourceGraph { principal }),
-            Service::Graph | Service::KeyVault => None,
+            Service::Graph | Service::KeyVault | Service::LogsIngestion => None,
         }
     }
 

@@ -64,6 +64,9 @@ pub const SERVICE_BUS_NAMESPACE: &str = "ServiceBusConnection__fullyQualifiedNam
 pub const HAYMAKER_EVENTS_TOPIC: &str = "HAYMAKER_EVENTS_TOPIC";
 pub const HAYMAKER_EVENTS_SUBSCRIPTION: &str = "HAYMAKER_EVENTS_SUBSCRIPTION";
 pub const HAYMAKER_EVENTS_TAIL_SUBSCRIPTION: &str = "HAYMAKER_EVENTS_TAIL_SUBSCRIPTION";
+pub const HAYMAKER_LOGS_DCE_ENDPOINT: &str = "HAYMAKER_LOGS_DCE_ENDPOINT";
+pub const HAYMAKER_LOGS_DCR_ID: &str = "HAYMAKER_LOGS_DCR_ID";
+pub const HAYMAKER_LOGS_STREAM: &str = "HAYMAKER_LOGS_STREAM";
 pub const HAYMAKER_API_KEY: &str = "HAYMAKER_API_KEY";
 pub const HAYMAKER_LOG_FORMAT: &str = "HAYMAKER_LOG_FORMAT";
 pub const RUST_LOG: &str = "RUST_LOG";
@@ -166,6 +169,15 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(HAYMAKER_EVENTS_TAIL_SUBSCRIPTION, Some("cli-tail"), false,
       "Subscription of that topic `haymaker logs --live` reads (and completes), separate from the orchestrator's.",
       "cli-tail"),
+    s(HAYMAKER_LOGS_DCE_ENDPOINT, None, false,
+      "Log Analytics forwarding (optional): the data collection endpoint's logs ingestion URL; set together with `HAYMAKER_LOGS_DCR_ID`. The orchestrator's identity needs Monitoring Metrics Publisher on the rule.",
+      ""),
+    s(HAYMAKER_LOGS_DCR_ID, None, false,
+      "Log Analytics forwarding: the immutable id (`dcr-…`) of the data collection rule accepted agent events are sent through.",
+      ""),
+    s(HAYMAKER_LOGS_STREAM, Some("Custom-HaymakerEvents_CL"), false,
+      "Log Analytics forwarding: the rule's input stream the records are declared in.",
+      "Custom-HaymakerEvents_CL"),
     s(HAYMAKER_API_KEY, None, true,
       "When set and `haymaker serve` runs without the Functions host, the API requires header `X-API-Key`.",
       ""),

@@ -2,12 +2,14 @@
 //! with one error that lists every problem at once.
 
 pub mod catalog;
+mod logs;
 mod secret;
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
 pub use catalog::{spec, SettingSpec, SETTINGS};
+pub use logs::LogsIngestionSettings;
 pub use secret::Secret;
 
 use crate::scenarios::Size;
@@ -96,6 +98,8 @@ pub struct Settings {
     pub agent: AgentSettings,
     pub service_bus: ServiceBusSettings,
     pub api_key: Option<Secret>,
+    /// Log Analytics forwarding of accepted agent events; `None`: not configured.
+    pub logs_ingestion: Option<LogsIngestionSettings>,
     pub log_format: LogFormat,
     pub log_filter: String,
 }
@@ -287,6 +291,7 @@ impl Settings {
         let log_format = r
             .parse::<LogFormat>(HAYMAKER_LOG_FORMAT, "a log format")
             .unwrap_or(LogFormat::Auto);
+        let logs_ingestion = logs::read(&mut r);
         let settings = Settings {
             port,
             storage,
@@ -297,6 +302,7 @@ impl Settings {
             agent,
             service_bus,
             api_key: r.secret(HAYMAKER_API_KEY),
+            logs_ingestion,
             log_format,
             log_filter: r.raw(RUST_LOG).unwrap_or_else(|| "info".into()),
         };

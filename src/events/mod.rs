@@ -4,12 +4,14 @@
 
 pub mod archive;
 pub mod bus;
+pub mod forward;
 pub mod ingest;
 pub mod ledger;
 pub mod lifecycle;
 pub mod schema;
 
 pub use archive::{compact, run_events, ArchivedEvent};
+pub use forward::{LogForwarder, LogRecord};
 pub use ingest::{ingest, ingest_delivery, Delivery, IngestOutcome, RunGate};
 pub use ledger::{Ledger, ResourceRecord, ResourceStatus};
 pub use lifecycle::{Lifecycle, LifecycleRecorder};

@@ -45,6 +45,8 @@ pub struct AppState {
     pub lifecycle: Arc<crate::events::LifecycleRecorder>,
     /// The monitoring API's in-memory resource indexes.
     pub api_cache: Arc<api::IndexCache>,
+    /// Forwards accepted agent events to Log Analytics, when configured.
+    pub log_forwarder: Option<Arc<crate::events::LogForwarder>>,
 }
 
 impl AppState {
@@ -63,7 +65,13 @@ impl AppState {
 
     /// Around an orchestrator set up by the caller (the sandbox's clock and policy).
     pub fn with_orchestrator(orchestrator: Orchestrator) -> Self {
+        let log_forwarder = crate::events::LogForwarder::from_settings(&orchestrator.settings)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "Log Analytics forwarding is configured but cannot start; events are archived only");
+                None
+            });
         Self {
+            log_forwarder,
             settings: orchestrator.settings.clone(),
             store: orchestrator.store.clone(),
             runs: Arc::new(crate::events::RunGate::default()),

@@ -119,7 +119,8 @@ pub async fn work(
 /// `AgentEvents`: one message or a batch from the `agent-logs` topic, archived idempotently (see
 /// [`events::ingest`]). Invalid JSON or an invalid event is completed (2xx) with the reason logged —
 /// in a batch, the others are still archived; a store failure fails the invocation and the host
-/// redelivers it (nothing is doubled).
+/// redelivers it (nothing is doubled). Newly archived events are then forwarded to Log Analytics
+/// when configured (best effort: a failure is logged, the archive is the record).
 pub async fn agent_events(
     state: &AppState,
     delivery: ServiceBusDelivery,
@@ -166,7 +167,8 @@ pub async fn agent_events(
             raw,
         })
         .collect();
-    let outcomes = events::ingest(&state.store, &state.runs, &deliveries, chrono::Utc::now())
+    let now = chrono::Utc::now();
+    let outcomes = events::ingest(&state.store, &state.runs, &deliveries, now)
         .await
         .map_err(|e| {
             let what = match &delivery {
@@ -175,6 +177,11 @@ pub async fn agent_events(
             };
             store_failure(&what, e)
         })?;
+    if let Some(forwarder) = &state.log_forwarder {
+        forwarder
+            .forward_accepted(&deliveries, &outcomes, now)
+            .await;
+    }
     let mut results = Vec::with_capacity(messages.len());
     for ((i, _, event), outcome) in parsed.iter().zip(&outcomes) {
         let (label, detail) = match outcome {

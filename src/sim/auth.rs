@@ -30,6 +30,7 @@ pub fn audience_of(resource: &str, port: u16) -> Option<Audience> {
         "https://graph.microsoft.com" => return Some(Audience::Graph),
         "https://vault.azure.net" => return Some(Audience::KeyVault),
         "https://storage.azure.com" => return Some(Audience::Storage),
+        "https://monitor.azure.com" => return Some(Audience::Monitor),
         _ => {}
     }
     let url = url::Url::parse(&resource).ok()?;

@@ -97,6 +97,29 @@ impl SimIdentity {
     }
 }
 
+/// The immutable id of the simulator's one data collection rule (`dcr-` and 32 hex digits).
+pub fn logs_dcr_id(port: u16) -> String {
+    let bytes = digest(port, "logs/dcr");
+    let hex: String = bytes[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("dcr-{hex}")
+}
+
+/// The settings that forward agent events to the simulator's Logs Ingestion endpoint (not part of
+/// `--print-env`'s default set: forwarding is optional).
+pub fn logs_ingestion_vars(port: u16) -> Vec<(&'static str, String)> {
+    use crate::config::catalog::{
+        HAYMAKER_LOGS_DCE_ENDPOINT, HAYMAKER_LOGS_DCR_ID, HAYMAKER_LOGS_STREAM,
+    };
+    vec![
+        (HAYMAKER_LOGS_DCE_ENDPOINT, base_url(port)),
+        (HAYMAKER_LOGS_DCR_ID, logs_dcr_id(port)),
+        (
+            HAYMAKER_LOGS_STREAM,
+            super::logs_ingestion::STREAM.to_string(),
+        ),
+    ]
+}
+
 /// The simulator's own address: `https://127.0.0.1:PORT` (no trailing slash).
 pub fn base_url(port: u16) -> String {
     format!("https://127.0.0.1:{port}")

@@ -27,6 +27,7 @@
 //! | [`faults`] | `--faults`: seeded 500 / 429 / connection resets and latency on service calls |
 //! | [`speed`] | `--speed`: scaled LRO durations, `Retry-After` and propagation; the LRO duration hook |
 //! | [`graph`] | Microsoft Graph v1.0 under `/graph/`: applications, passwords, service principals, deleted items; feeds the token endpoint's principals |
+//! | [`logs_ingestion`] | Azure Monitor's Logs Ingestion API (one data collection rule and stream), records kept for checks |
 //! | [`keyvault`] | the one Key Vault under `/vaults/haymaker/`: secrets with versions and soft delete, the SDK's 401 challenge |
 //!
 //! Routing is by hand ([`route`]) rather than with axum's path patterns: ARM compares its keyword
@@ -48,6 +49,7 @@ pub mod graph;
 pub mod groups;
 pub mod keyvault;
 pub mod kql;
+pub mod logs_ingestion;
 pub mod rbac;
 pub mod rbac_api;
 pub mod rbac_roles;
@@ -246,6 +248,7 @@ pub fn route(sim: &Sim, req: &Req) -> Response {
         ["providers", "microsoft.authorization", ..] => arm::handle(sim, req),
         [env::GRAPH_PATH, ..] => graph::handle(sim, req),
         ["vaults", ..] => keyvault::handle(sim, req),
+        ["datacollectionrules", _, "streams", _] => logs_ingestion::handle(sim, req),
         _ => arm_error(&Failure::new(
             404,
             "NotFound",

@@ -116,6 +116,8 @@ pub enum Audience {
     KeyVault,
     /// Azure Storage (`https://storage.azure.com`): tokens for Azurite in OAuth mode.
     Storage,
+    /// Azure Monitor (`https://monitor.azure.com`): the Logs Ingestion API.
+    Monitor,
 }
 
 /// An app registration with a client secret.
@@ -261,6 +263,8 @@ pub struct World {
     pub resource_graph_quota: super::resource_graph::Quota,
     /// Container Apps' operations and the inline secret values GET never shows.
     pub container_apps: super::container_apps::AppsState,
+    /// Records the Logs Ingestion endpoint accepted ([`super::logs_ingestion`]).
+    pub logs: super::logs_ingestion::Ingested,
 }
 
 impl std::fmt::Debug for World {
@@ -338,6 +342,7 @@ impl World {
             vault: Vault::default(),
             resource_graph_quota: Default::default(),
             container_apps: Default::default(),
+            logs: Default::default(),
         };
         world.seed_owner(&identity.principal_object_id);
         world

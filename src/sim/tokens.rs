@@ -52,6 +52,7 @@ fn audience_name(a: Audience) -> &'static str {
         Audience::Graph => "graph",
         Audience::KeyVault => "keyvault",
         Audience::Storage => "storage",
+        Audience::Monitor => "monitor",
     }
 }
 
@@ -61,6 +62,7 @@ fn audience_from(name: &str) -> Option<Audience> {
         "graph" => Some(Audience::Graph),
         "keyvault" => Some(Audience::KeyVault),
         "storage" => Some(Audience::Storage),
+        "monitor" => Some(Audience::Monitor),
         _ => None,
     }
 }
