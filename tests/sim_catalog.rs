@@ -88,29 +88,43 @@ async fn every_library_type_is_created_by_id_and_read_back() {
     let mut made: BTreeMap<String, String> = BTreeMap::new(); // lower-case type → id
     let mut order: Vec<(String, Value)> = Vec::new();
     for p in &planned {
-        let lower = p.resource_type.to_ascii_lowercase();
-        let mut body = p.body.clone();
-        let mut id = p.id.clone();
-        match lower.as_str() {
+        made.insert(p.resource_type.to_ascii_lowercase(), p.id.clone());
+        order.push((p.id.clone(), p.body.clone()));
+    }
+    // Top-level types the sandbox's generic plan leaves out need bodies of their own: a container
+    // app names its environment and containers, a role assignment is a GUID naming a role and a
+    // principal; any other is created plainly.
+    for (i, t) in types.iter().enumerate() {
+        let lower = t.to_ascii_lowercase();
+        if made.contains_key(&lower) || lower.matches('/').count() != 1 {
+            continue;
+        }
+        let group = format!("/subscriptions/{sub}/resourceGroups/{GROUP}");
+        let (id, body) = match lower.as_str() {
             "microsoft.app/containerapps" => {
                 let env = &made["microsoft.app/managedenvironments"];
-                body["properties"] = json!({"environmentId": env, "template": {"containers": [
-                    {"name": "main", "image": "mcr.microsoft.com/k8se/quickstart:latest"}]}});
+                (
+                    format!("{group}/providers/Microsoft.App/containerApps/appcat{i}"),
+                    json!({"location": "eastus", "properties": {"environmentId": env, "template": {"containers": [
+                        {"name": "main", "image": "mcr.microsoft.com/k8se/quickstart:latest"}]}}}),
+                )
             }
-            "microsoft.authorization/roleassignments" => {
-                // A role assignment's name is a GUID and its body names a role and a principal.
-                id = format!(
-                    "/subscriptions/{sub}/resourceGroups/{GROUP}/providers/Microsoft.Authorization/roleAssignments/{}",
+            "microsoft.authorization/roleassignments" => (
+                format!(
+                    "{group}/providers/Microsoft.Authorization/roleAssignments/{}",
                     uuid::Uuid::new_v4()
-                );
-                body = json!({"properties": {
+                ),
+                json!({"properties": {
                     "roleDefinitionId": format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"),
                     "principalId": member.object_id,
                     "principalType": "ServicePrincipal",
-                }});
-            }
-            _ => {}
-        }
+                }}),
+            ),
+            _ => (
+                format!("{group}/providers/{t}/cat{i}"),
+                json!({"location": "eastus", "properties": {}}),
+            ),
+        };
         made.insert(lower, id.clone());
         order.push((id, body));
     }
