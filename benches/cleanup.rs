@@ -114,8 +114,18 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let total: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let n_subs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4).max(1);
+    // `cargo bench` passes `--bench`; under `cargo test` only a small smoke runs.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (default_total, default_subs) = if measuring { (2000, 4) } else { (40, 2) };
+    let total: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default_total);
+    let n_subs: usize = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default_subs)
+        .max(1);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let per_sub = total / n_subs;
