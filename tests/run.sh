@@ -22,7 +22,9 @@ fi
 
 CHECKOV_VERSION=3.3.30
 INFRA_VENV=target/tools/infra-venv
-if [ ! -x "$INFRA_VENV/bin/checkov" ] || ! "$INFRA_VENV/bin/python" -c "import pycep" 2>/dev/null; then
+# A venv whose scripts point at a moved interpreter is reinstalled too.
+if ! "$INFRA_VENV/bin/checkov" --version >/dev/null 2>&1 || ! "$INFRA_VENV/bin/python" -c "import pycep" 2>/dev/null; then
+  rm -rf "$INFRA_VENV"
   echo "installing checkov $CHECKOV_VERSION and pycep-parser into $INFRA_VENV (pip)"
   python3 -m venv "$INFRA_VENV"
   "$INFRA_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION" pycep-parser
