@@ -9,23 +9,6 @@ mod common;
 use api_support::schema::{assert_matches, contract};
 use axum::http::StatusCode;
 use common::*;
-use serde_json::Value;
-
-async fn ok(app: &TestApp, path: &str) -> Value {
-    let a = get(&app.router, path).await;
-    assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.text);
-    assert_eq!(a.headers["content-type"], "application/json", "{path}");
-    a.body
-}
-
-fn assert_error(a: &Answer, status: StatusCode, code: &str) {
-    assert_eq!(a.status, status, "{}", a.text);
-    assert_eq!(a.body["error"]["code"], code, "{}", a.text);
-    assert!(!a.body["error"]["message"].as_str().unwrap().is_empty());
-    let trace = a.body["error"]["trace_id"].as_str().unwrap();
-    assert_eq!(a.headers["x-trace-id"], trace);
-    assert_eq!(a.headers["content-type"], "application/json");
-}
 
 #[tokio::test]
 async fn every_contract_path_answers_in_the_contract_schema_with_the_seeded_facts() {

@@ -117,3 +117,21 @@ pub async fn post_envelope(router: &axum::Router, function: &str, body: &str) ->
 pub async fn get(router: &axum::Router, path: &str) -> Answer {
     send(router, Request::get(path).body(Body::empty()).unwrap()).await
 }
+
+/// `GET path` answered 200 with JSON; its body.
+pub async fn ok(app: &TestApp, path: &str) -> serde_json::Value {
+    let a = get(&app.router, path).await;
+    assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.text);
+    assert_eq!(a.headers["content-type"], "application/json", "{path}");
+    a.body
+}
+
+/// An answer in the API's error shape: status, code, a message, the trace id also in `X-Trace-Id`.
+pub fn assert_error(a: &Answer, status: StatusCode, code: &str) {
+    assert_eq!(a.status, status, "{}", a.text);
+    assert_eq!(a.body["error"]["code"], code, "{}", a.text);
+    assert!(!a.body["error"]["message"].as_str().unwrap().is_empty());
+    let trace = a.body["error"]["trace_id"].as_str().unwrap();
+    assert_eq!(a.headers["x-trace-id"], trace);
+    assert_eq!(a.headers["content-type"], "application/json");
+}
