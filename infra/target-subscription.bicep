@@ -10,7 +10,7 @@
 //   and ONE of (roleAssignmentMode):
 //   'constrained' (default): Role Based Access Control Administrator with a condition: it may
 //       create and delete role assignments only of the roles in `assignableRoles` (every role the
-//       embedded scenario library asks for: tests/infra.rs checks) and only for service principals;
+//       embedded scenario library asks for: tests/app/infra.rs checks) and only for service principals;
 //   'userAccessAdministrator': User Access Administrator, unconstrained (any role, any principal).
 
 targetScope = 'subscription'
@@ -28,7 +28,7 @@ param roleAssignmentMode string = 'constrained'
 @description('Role definition ids (GUIDs) a custom scenario library (HAYMAKER_SCENARIOS_DIR) needs beyond assignableRoles.')
 param extraAssignableRoleIds array = []
 
-// Every role a scenario of the embedded library names in `required_roles` (tests/infra.rs checks).
+// Every role a scenario of the embedded library names in `required_roles` (tests/app/infra.rs checks).
 var assignableRoles = [
   {
     name: 'Contributor'

@@ -3,7 +3,7 @@
 # Blob Storage tests, the Python Azure Storage SDK for the cross-client check, pycep-parser and
 # checkov (pip, into target/tools/infra-venv) for the Bicep under infra/, Chromium (apt) for the
 # dashboard test, schemathesis and PyYAML (pip) for the API contract tests — then checks the Bicep
-# offline and runs every test (tests/infra.rs compares the Bicep with the code).
+# offline and runs every test (tests/app/infra.rs compares the Bicep with the code).
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 // HAYMAKER_AGENT_CPU vCPU / HAYMAKER_AGENT_MEMORY_GIB GiB (2 / 64 by default), more than the
 // Consumption profile's 4 vCPU / 8 GiB per replica, so it needs a dedicated node of at least
 // that size: E8 (8 vCPU / 64 GiB) or D16 (16 / 64) and larger (src/azure/container_apps.rs
-// `WorkloadProfileType::capacity`; tests/infra.rs checks the default fits). Also the agents'
+// `WorkloadProfileType::capacity`; tests/app/infra.rs checks the default fits). Also the agents'
 // user-assigned identity (HAYMAKER_AGENT_IDENTITY_ID).
 
 param location string

@@ -5,7 +5,7 @@
 //
 // `haymakerSettings` below holds every setting haymaker reads (src/config/catalog.rs SETTINGS)
 // that is set in Azure, and `haymakerSettingsNotSet` every other one with the reason; together
-// they are exactly the catalogue (tests/infra.rs). `hostSettings` are the Functions platform's own.
+// they are exactly the catalogue (tests/app/infra.rs). `hostSettings` are the Functions platform's own.
 
 param location string
 param baseName string

@@ -20,7 +20,7 @@ param allowedIpRanges array
 
 param tags object
 
-// The state store's containers: src/store/mod.rs `Container::name` (tests/infra.rs compares).
+// The state store's containers: src/store/mod.rs `Container::name` (tests/app/infra.rs compares).
 var blobContainers = [
   'execution-state'
   'execution-reports'
@@ -28,7 +28,7 @@ var blobContainers = [
 ]
 
 // functions/Work/function.json's queue, and the poison queue the host moves a message to after
-// host.json's maxDequeueCount (tests/infra.rs compares).
+// host.json's maxDequeueCount (tests/app/infra.rs compares).
 var queues = [
   'haymaker-work'
   'haymaker-work-poison'

@@ -1,5 +1,5 @@
 //! Every setting haymaker reads, in one list. The loader, `local.settings.example.json`, the README's
-//! settings table and the Bicep app settings (`infra/modules/functionapp.bicep`, tests/infra.rs) are all
+//! settings table and the Bicep app settings (`infra/modules/functionapp.bicep`, tests/app/infra.rs) are all
 //! checked against this list by tests.
 
 /// One app setting (environment variable) the product reads.

@@ -1,7 +1,7 @@
 """Parses every .bicep file under a directory with pycep-parser and prints one JSON object:
 {"<path relative to the directory>": <pycep's JSON of that file>, ...}.
 
-Used by tests/infra.rs (which compares the Bicep with the code) and by tests/run.sh (which fails
+Used by tests/app/infra.rs (which compares the Bicep with the code) and by tests/run.sh (which fails
 when any file does not parse). A file that does not parse is named on stderr with pycep's error,
 and the exit status is 1.
 

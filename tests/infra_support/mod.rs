@@ -1,4 +1,4 @@
-//! Reading the Bicep under `infra/` for tests/infra.rs: pycep-parser's JSON of every file (through
+//! Reading the Bicep under `infra/` for tests/app/infra.rs: pycep-parser's JSON of every file (through
 //! `tests/infra/pycep_dump.py`, with the Python `tests/run.sh` installs it into,
 //! `target/tools/infra-venv`, or `HAYMAKER_INFRA_PYTHON`), and small accessors into it.
 

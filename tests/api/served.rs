@@ -1,0 +1,285 @@
+//! The API as a process: `haymaker serve` over seeded state, driven by headless Chromium (the
+//! dashboard shows the run; a screenshot is saved as `target/dashboard.png`) and by schemathesis
+//! against the contract (zero 5xx, zero schema violations), and the live log stream over real HTTP.
+//! Chromium and schemathesis are installed by tests/run.sh; without them these tests fail with how to
+//! install them, unless HAYMAKER_SKIP_BROWSER=1, which skips them loudly.
+
+use crate::api_support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Served {
+    child: Child,
+    addr: String,
+    seeded: api_support::Seeded,
+    store: haymaker::store::StateStore,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve_seeded(env: &[(&str, &str)]) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let store = haymaker::store::StateStore::open(&haymaker::store::StoreLocation::Local(
+        dir.path().to_path_buf(),
+    ))
+    .unwrap();
+    let seeded = api_support::seed(&store).await;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_haymaker"));
+    cmd.args(["serve", "--port", "0"])
+        .env("HAYMAKER_STATE", format!("file://{}", dir.path().display()))
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .env_remove("HAYMAKER_API_KEY")
+        .env("HAYMAKER_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("haymaker starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    Served {
+        child,
+        addr,
+        seeded,
+        store,
+        _dir: dir,
+    }
+}
+
+/// `tool` on PATH, or `None` after a loud SKIPPED line when HAYMAKER_SKIP_BROWSER=1.
+fn tool_or_skip(tool: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(tool))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() && std::env::var("HAYMAKER_SKIP_BROWSER").is_ok_and(|v| v.trim() == "1") {
+        eprintln!("\n*** SKIPPED: {tool} not found and HAYMAKER_SKIP_BROWSER=1 ***\n");
+        return None;
+    }
+    Some(found.unwrap_or_else(|| {
+        panic!("{tool} is needed for this test: {install} (tests/run.sh does it), or set HAYMAKER_SKIP_BROWSER=1")
+    }))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn chromium(bin: &Path, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
+    Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=8000",
+            "--window-size=1280,1700",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("chromium runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_in_headless_chromium_shows_the_seeded_run() {
+    let Some(bin) = tool_or_skip("chromium", "apt-get install chromium") else {
+        return;
+    };
+    let served = serve_seeded(&[]).await;
+    let url = format!("http://{}/?live=0", served.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let out = tokio::task::spawn_blocking({
+        let (bin, p, url) = (bin.clone(), profile.path().to_path_buf(), url.clone());
+        move || chromium(&bin, &p, &["--dump-dom".to_string()], &url)
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("data-loaded=\"true\""),
+        "the page did not finish loading:\n{dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = served.seeded.active.to_string();
+    assert!(
+        dom.contains(&format!("<span id=\"run-id\" class=\"muted\">{a}</span>")),
+        "the current run is shown"
+    );
+    for scenario in ["ai-ml-01-vision", "networking-02-vnet", "security-03-vault"] {
+        assert!(
+            dom.contains(&format!("data-scenario=\"{scenario}\"")),
+            "scenario {scenario} listed"
+        );
+    }
+    assert!(
+        dom.contains(&format!("data-run=\"{}\"", served.seeded.finished)),
+        "the past run is listed"
+    );
+    assert!(
+        dom.contains("class=\"step now\" data-phase=\"monitoring\""),
+        "the timeline marks monitoring"
+    );
+    assert!(
+        dom.contains("Microsoft.Storage/storageAccounts"),
+        "resources per type"
+    );
+    std::fs::write(target_dir().join("dashboard-dom.html"), dom.as_bytes()).unwrap();
+    // Seven resources in one scenario, five in the other: bars of 100% and 71.4%.
+    assert!(
+        dom.contains("class=\"fill\" style=\"width: 100%;\""),
+        "bars drawn"
+    );
+    assert!(
+        dom.contains("class=\"fill\" style=\"width: 71.4%;\""),
+        "bars to scale"
+    );
+    assert!(
+        dom.contains("<div id=\"problem\" class=\"wide\" style=\"padding:0 20px\"></div>"),
+        "no API error shown"
+    );
+
+    let shot = target_dir().join("dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = tokio::task::spawn_blocking({
+        let (p, shot) = (profile.path().to_path_buf(), shot.clone());
+        move || {
+            chromium(
+                &bin,
+                &p,
+                &[format!("--screenshot={}", shot.display())],
+                &url,
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let mut png = Vec::new();
+    std::fs::File::open(&shot)
+        .unwrap_or_else(|e| {
+            panic!(
+                "no screenshot at {}: {e}; {}",
+                shot.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .read_to_end(&mut png)
+        .unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+    eprintln!("dashboard screenshot: {}", shot.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
+    let Some(bin) = tool_or_skip("schemathesis", "python3 -m pip install schemathesis") else {
+        return;
+    };
+    let served = serve_seeded(&[]).await;
+    let contract = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/contracts/monitoring-api.openapi.yaml");
+    let base = format!("http://{}/api/v1", served.addr);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bin)
+            .arg("run")
+            .arg(&contract)
+            .args(["--url", &base])
+            .args([
+                "--checks",
+                "not_a_server_error,response_schema_conformance,content_type_conformance",
+            ])
+            .args(["--max-examples", "40", "--seed", "7"])
+            // The stream never ends by itself: it is tested below over real HTTP instead.
+            .args(["--exclude-path", "/runs/{run_id}/logs/stream"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}"
+    );
+    assert!(report.contains("passed"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_stream_sends_history_since_then_new_events_and_keep_alives() {
+    let served = serve_seeded(&[]).await;
+    let a = served.seeded.active;
+    let mut stream = tokio::net::TcpStream::connect(&served.addr).await.unwrap();
+    // History since the first resource events: the deletion, the operation and the error (3 of 17).
+    let since = "since=".to_string()
+        + &(chrono::Utc::now() - chrono::Duration::minutes(60) - chrono::Duration::seconds(30))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let request = format!(
+        "GET /api/v1/runs/{a}/logs/stream?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        since.replace('+', "%2B")
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    let mut buf = vec![0u8; 8192];
+    while seen.matches("event: log").count() < 3 {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("content-type: text/event-stream"), "{seen}");
+    assert!(seen.contains("listed storage account keys"), "{seen}");
+    assert!(
+        !seen.contains("agent_started"),
+        "events before `since` are not resent: {seen}"
+    );
+    // A new event arrives through ingestion while the stream is open.
+    let event = api_support::log_event(
+        a,
+        "ai-ml-01-vision",
+        "operation",
+        "rotated a key while streaming",
+        chrono::Utc::now(),
+    );
+    api_support::deliver(&served.store, "live-1", event, chrono::Utc::now()).await;
+    while !seen.contains("rotated a key while streaming") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("id: live-1"), "{seen}");
+}

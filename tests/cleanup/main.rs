@@ -1,0 +1,11 @@
+//! Cleanup against the simulator, its resumption, its CLI, and whole sandbox runs.
+//!
+//! One test binary per area keeps the build small: each binary links the whole crate.
+
+#[path = "../cleanup_support/mod.rs"]
+mod cleanup_support;
+
+mod cli_cleanup;
+mod resume;
+mod sandbox;
+mod sim;
