@@ -35,6 +35,26 @@ impl Clock {
         }
     }
 
+    /// A scaled clock that started at `origin` (a moment of real time, now or past) and runs
+    /// `factor` times faster: another process reading it agrees with the one that started it
+    /// (the sandbox's handler process).
+    pub fn scaled_since(origin: DateTime<Utc>, factor: f64) -> Self {
+        let ago = (Utc::now() - origin).to_std().unwrap_or_default();
+        let started = Instant::now().checked_sub(ago).unwrap_or_else(Instant::now);
+        Self {
+            scaled: Some(Arc::new(Scaled {
+                origin,
+                started,
+                factor: factor.max(f64::MIN_POSITIVE),
+            })),
+        }
+    }
+
+    /// Where a scaled clock started (`None` for the system clock).
+    pub fn origin(&self) -> Option<DateTime<Utc>> {
+        self.scaled.as_ref().map(|s| s.origin)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         match &self.scaled {
             None => Utc::now(),
@@ -79,5 +99,16 @@ mod tests {
             std::time::Duration::from_secs(1)
         );
         assert_eq!(Clock::system().factor(), 1.0);
+    }
+
+    #[test]
+    fn a_clock_rebuilt_from_its_origin_agrees_with_the_original() {
+        let clock = Clock::scaled(3600.0);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let twin = Clock::scaled_since(clock.origin().unwrap(), clock.factor());
+        let (a, b) = (clock.now(), twin.now());
+        // Within a few milliseconds of real time (× 3600).
+        assert!((a - b).num_seconds().abs() <= 60, "{a} vs {b}");
+        assert!(b - clock.origin().unwrap() >= Duration::seconds(60), "{b}");
     }
 }

@@ -45,6 +45,10 @@ enum Command {
         /// Address to bind; the host always connects to 127.0.0.1.
         #[arg(long, default_value = "127.0.0.1")]
         host: IpAddr,
+        /// The sandbox's handler process: its scaled clock (FACTOR@ORIGIN), its timing, events
+        /// delivered by the sandbox's host. Set by `haymaker sandbox`, not by hand.
+        #[arg(long, hide = true, value_name = "FACTOR@ORIGIN")]
+        sandbox_clock: Option<crate::sandbox::SandboxClock>,
     },
     /// Build the zip a Function App is deployed from (host.json, function folders, the binary).
     ///
@@ -144,7 +148,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { port, host } => serve(port, host),
+        Command::Serve {
+            port,
+            host,
+            sandbox_clock,
+        } => serve(port, host, sandbox_clock),
         Command::Package { out, binary } => package(out, binary),
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Settings { example_json } => settings::run(example_json),
@@ -201,7 +209,11 @@ fn runtime(threads: Threads) -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
-fn serve(port: Option<u16>, host: IpAddr) -> ExitCode {
+fn serve(
+    port: Option<u16>,
+    host: IpAddr,
+    sandbox_clock: Option<crate::sandbox::SandboxClock>,
+) -> ExitCode {
     let settings = match load_settings() {
         Ok(s) => s,
         Err(code) => return code,
@@ -215,7 +227,13 @@ fn serve(port: Option<u16>, host: IpAddr) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let state = match AppState::new(settings) {
+    let state = match sandbox_clock {
+        None => AppState::new(settings),
+        Some(clock) => crate::store::StateStore::from_settings(&settings).map(|store| {
+            crate::sandbox::handler_state(std::sync::Arc::new(settings), store, clock.clock())
+        }),
+    };
+    let state = match state {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot open the state store: {e}");

@@ -35,6 +35,19 @@ pub struct SandboxArgs {
     /// Where the simulator keeps its CA.
     #[arg(long, default_value = ".haymaker/sandbox/sim")]
     sim_dir: PathBuf,
+    /// Inject failures into the simulator's ARM, Graph and Key Vault answers, as `haymaker sim
+    /// --faults` does, e.g. --faults rate=0.1,kinds=500|429|reset,latency=20ms..200ms,seed=7.
+    /// The summary counts the retries they caused.
+    #[arg(long, value_name = "SPEC", value_parser = super::sim::parse_faults)]
+    faults: Option<crate::sim::faults::FaultSpec>,
+    /// Polls a long-running operation answers "still running" before it completes (slow LROs)
+    /// [default: the simulator's, 1].
+    #[arg(long, value_name = "N")]
+    lro_polls: Option<u32>,
+    /// Run the handler as a process of its own (this binary's `serve`), reached over HTTP as the
+    /// Functions host reaches it, instead of in this process.
+    #[arg(long)]
+    handler_process: bool,
 }
 
 pub fn run(args: SandboxArgs) -> ExitCode {
@@ -73,6 +86,17 @@ pub fn run(args: SandboxArgs) -> ExitCode {
     .iter()
     .filter_map(|n| std::env::var(n).ok().map(|v| (n.to_string(), v)))
     .collect();
+    let handler = if args.handler_process {
+        match std::env::current_exe() {
+            Ok(binary) => sandbox::HandlerMode::Process { binary },
+            Err(e) => {
+                eprintln!("error: --handler-process: cannot find this executable ({e})");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        sandbox::HandlerMode::InProcess
+    };
     let options = SandboxOptions {
         size: args.size,
         seed: args.seed,
@@ -82,6 +106,9 @@ pub fn run(args: SandboxArgs) -> ExitCode {
         sim_dir: args.sim_dir,
         progress: !args.json || std::io::stderr().is_terminal(),
         timeout: Duration::from_secs(args.timeout_secs),
+        handler,
+        faults: args.faults,
+        lro_polls: args.lro_polls,
     };
     let runtime = match super::runtime(super::Threads::Many) {
         Ok(rt) => rt,

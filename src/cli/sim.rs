@@ -40,7 +40,7 @@ pub struct SimArgs {
     subscriptions: usize,
 }
 
-fn parse_faults(text: &str) -> Result<FaultSpec, String> {
+pub(super) fn parse_faults(text: &str) -> Result<FaultSpec, String> {
     text.parse::<FaultSpec>().map_err(|e| e.to_string())
 }
 

@@ -3,17 +3,18 @@
 //! delivery rules — a non-2xx answer means the queue message is released and delivered again (to
 //! the poison queue after five dequeues) and a Service Bus message is redelivered — plus, on
 //! purpose, occasional duplicate deliveries, because at-least-once is what the real host gives.
+//! The handler is the router in this process or a handler process ([`HandlerTransport`]); a
+//! message whose handler died with it is delivered again once the handler is back ([`Host::restart`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+pub use super::transport::{Answer, HandlerTransport, Unreachable};
 
 /// After this many dequeues a failing queue message goes to the poison queue (host.json).
 pub const MAX_DEQUEUE_COUNT: u32 = 5;
@@ -36,6 +37,12 @@ pub struct HostStats {
     pub duplicates: AtomicU64,
     pub poisoned: AtomicU64,
     pub events_delivered: AtomicU64,
+    /// Invocations the handler process did not answer (it was down or died holding them).
+    pub unreachable: AtomicU64,
+    /// Of those, the ones the handler had received: it died while working on them.
+    pub cut_off: AtomicU64,
+    /// Queue messages made visible again after a handler restart (they were in flight).
+    pub redelivered: AtomicU64,
 }
 
 impl HostStats {
@@ -44,34 +51,13 @@ impl HostStats {
     }
 }
 
-/// An invocation's answer: HTTP status and the JSON body.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
-}
-
-impl Answer {
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The messages an output binding received.
-    pub fn outputs(&self, binding: &str) -> Vec<Value> {
-        match &self.body["Outputs"][binding] {
-            Value::Array(items) => items.clone(),
-            Value::Null => vec![],
-            other => vec![other.clone()],
-        }
-    }
-}
-
-/// The emulated host around one router.
+/// The emulated host around one handler.
 pub struct Host {
     /// The handler the host talks to; replaced when the handler process "restarts".
-    app: Mutex<axum::Router>,
-    /// Queue messages being processed: a crashed invocation's message becomes visible again.
-    in_flight: Mutex<std::collections::HashMap<u64, QueuedMessage>>,
+    app: Mutex<HandlerTransport>,
+    /// Queue messages being processed: a crashed invocation's message becomes visible again. The
+    /// second field counts handler restarts (changed under this lock).
+    in_flight: Mutex<(std::collections::HashMap<u64, QueuedMessage>, u64)>,
     next_delivery: AtomicU64,
     queue: Mutex<VecDeque<QueuedMessage>>,
     pub poison: Mutex<Vec<QueuedMessage>>,
@@ -153,10 +139,10 @@ pub fn service_bus_batch_envelope(
 pub const MAX_BATCH: usize = 100;
 
 impl Host {
-    pub fn new(app: axum::Router, duplicate_every: u64) -> Self {
+    pub fn new(app: impl Into<HandlerTransport>, duplicate_every: u64) -> Self {
         Self {
-            app: Mutex::new(app),
-            in_flight: Mutex::new(std::collections::HashMap::new()),
+            app: Mutex::new(app.into()),
+            in_flight: Mutex::new((std::collections::HashMap::new(), 0)),
             next_delivery: AtomicU64::new(0),
             queue: Mutex::new(VecDeque::new()),
             poison: Mutex::new(Vec::new()),
@@ -167,30 +153,28 @@ impl Host {
         }
     }
 
-    /// Posts an envelope to `/{function}` through the router.
-    pub async fn invoke(&self, function: &str, envelope: &Value) -> Answer {
+    /// Posts an envelope to `/{function}`; `Err` when the handler process is down or died with it.
+    pub async fn deliver(&self, function: &str, envelope: &Value) -> Result<Answer, Unreachable> {
         self.stats.invocations.fetch_add(1, Ordering::Relaxed);
-        let request = Request::post(format!("/{function}"))
-            .header("content-type", "application/json")
-            .header(
-                "x-azure-functions-invocationid",
-                uuid::Uuid::new_v4().to_string(),
-            )
-            .body(Body::from(envelope.to_string()))
-            .expect("a valid request");
         let app = self.app.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let response = match app.oneshot(request).await {
-            Ok(r) => r,
-            Err(never) => match never {},
-        };
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap_or_default();
-        Answer {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        let answer = app.post(function, envelope).await;
+        if let Err(lost) = &answer {
+            self.stats.unreachable.fetch_add(1, Ordering::Relaxed);
+            if !lost.never_sent {
+                self.stats.cut_off.fetch_add(1, Ordering::Relaxed);
+            }
         }
+        answer
+    }
+
+    /// Posts an envelope; an unreachable handler answers as a gateway would (502, no outputs).
+    pub async fn invoke(&self, function: &str, envelope: &Value) -> Answer {
+        self.deliver(function, envelope)
+            .await
+            .unwrap_or_else(|e| Answer {
+                status: 502,
+                body: json!({"error": e.to_string()}),
+            })
     }
 
     /// Fires a timer function and puts its `out` messages on the queue.
@@ -202,15 +186,14 @@ impl Host {
 
     /// A new handler process in place of the old one (after a crash). Messages that were being
     /// processed become visible again, as a queue makes them after their visibility timeout.
-    pub fn restart(&self, app: axum::Router) {
-        *self.app.lock().unwrap_or_else(|p| p.into_inner()) = app;
-        let lost: Vec<QueuedMessage> = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, m)| m)
-            .collect();
+    pub fn restart(&self, app: impl Into<HandlerTransport>) {
+        *self.app.lock().unwrap_or_else(|p| p.into_inner()) = app.into();
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        in_flight.1 += 1;
+        let lost: Vec<QueuedMessage> = in_flight.0.drain().map(|(_, m)| m).collect();
+        self.stats
+            .redelivered
+            .fetch_add(lost.len() as u64, Ordering::Relaxed);
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -259,14 +242,40 @@ impl Host {
             });
         }
         let ticket = self.next_delivery.fetch_add(1, Ordering::Relaxed);
+        let generation = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            in_flight.0.insert(ticket, m.clone());
+            in_flight.1
+        };
+        let answer = match self.deliver("Work", &queue_envelope(&m, now)).await {
+            Ok(answer) => answer,
+            Err(lost) => {
+                // The handler is down or died holding the message: it stays in flight until the
+                // handler is back (`restart` makes it visible again) — or, when that already
+                // happened, is visible again now. A connection never made was no dequeue.
+                let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                if in_flight.1 != generation {
+                    if let Some(mut m) = in_flight.0.remove(&ticket) {
+                        if lost.never_sent {
+                            m.dequeue_count -= 1;
+                        }
+                        self.queue
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push_back(m);
+                    }
+                } else if lost.never_sent {
+                    if let Some(m) = in_flight.0.get_mut(&ticket) {
+                        m.dequeue_count -= 1;
+                    }
+                }
+                return true;
+            }
+        };
         self.in_flight
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(ticket, m.clone());
-        let answer = self.invoke("Work", &queue_envelope(&m, now)).await;
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .0
             .remove(&ticket);
         self.enqueue(answer.outputs("out"));
         if !answer.ok() {
@@ -312,7 +321,7 @@ impl Host {
         let waiting: Vec<(Value, String)> =
             std::mem::take(&mut *self.topic.lock().unwrap_or_else(|p| p.into_inner()));
         let mut delivered = 0;
-        for batch in waiting.chunks(MAX_BATCH) {
+        for (i, batch) in waiting.chunks(MAX_BATCH).enumerate() {
             if self.duplicate_now() {
                 self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
                 self.invoke("AgentEvents", &service_bus_batch_envelope(batch, 1, now))
@@ -320,7 +329,18 @@ impl Host {
             }
             for delivery in 1..=MAX_DELIVERY_COUNT {
                 let envelope = service_bus_batch_envelope(batch, delivery, now);
-                if self.invoke("AgentEvents", &envelope).await.ok() {
+                let answer = match self.deliver("AgentEvents", &envelope).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        // The handler is down: the messages stay on the subscription, unsettled.
+                        let mut topic = self.topic.lock().unwrap_or_else(|p| p.into_inner());
+                        let rest = waiting[i * MAX_BATCH..].iter().cloned();
+                        let newer = std::mem::take(&mut *topic);
+                        topic.extend(rest.chain(newer));
+                        return delivered;
+                    }
+                };
+                if answer.ok() {
                     self.stats
                         .events_delivered
                         .fetch_add(batch.len() as u64, Ordering::Relaxed);

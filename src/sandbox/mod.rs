@@ -8,6 +8,8 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`host`] | the Functions host's part: envelopes, queue with retries and poison, redelivery |
+//! | [`transport`] | how the host reaches the handler: the router in-process, or HTTP to a handler process |
+//! | [`process`] | the handler as a process (`haymaker serve --sandbox-clock …`), killed with SIGKILL on demand |
 //! | [`agents`] | simulated agents: create the scenario's resource types, publish events, delete some |
 //! | [`leftovers`] | what the simulator still holds of a run |
 //! | [`summary`] | the printed summary and the exit verdict |
@@ -15,7 +17,9 @@
 pub mod agents;
 pub mod host;
 pub mod leftovers;
+pub mod process;
 pub mod summary;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,10 +34,23 @@ use crate::handler::{self, AppState};
 use crate::orchestrator::Orchestrator;
 use crate::run::{keys, Policy, RunState};
 use crate::scenarios::Size;
+use crate::sim::faults::FaultSpec;
 use crate::sim::{SimConfig, SimOptions, SimServer};
 use crate::store::StateStore;
 
+pub use process::{HandlerCommand, HandlerProcess, SandboxClock};
 pub use summary::Summary;
+
+/// Where the handler runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HandlerMode {
+    /// The real router in this process (a crash is simulated by aborting its invocations).
+    #[default]
+    InProcess,
+    /// `binary serve` as a process of its own, over HTTP, as the Functions host runs it; a crash is
+    /// `kill -9`.
+    Process { binary: PathBuf },
+}
 
 /// How to run the sandbox.
 #[derive(Debug, Clone)]
@@ -54,6 +71,13 @@ pub struct SandboxOptions {
     pub progress: bool,
     /// Give up after this much real time.
     pub timeout: Duration,
+    /// Where the handler runs.
+    pub handler: HandlerMode,
+    /// The simulator's injected failures (`haymaker sim --faults`).
+    pub faults: Option<FaultSpec>,
+    /// Polls a long-running operation answers "still running" before it completes [default: the
+    /// simulator's].
+    pub lro_polls: Option<u32>,
 }
 
 impl Default for SandboxOptions {
@@ -67,6 +91,9 @@ impl Default for SandboxOptions {
             sim_dir: PathBuf::from(".haymaker/sandbox/sim"),
             progress: false,
             timeout: Duration::from_secs(600),
+            handler: HandlerMode::InProcess,
+            faults: None,
+            lro_polls: None,
         }
     }
 }
@@ -82,10 +109,13 @@ pub enum SandboxError {
     Store(#[from] crate::store::StoreError),
     #[error("the run did not start: {0}")]
     NotStarted(String),
+    #[error("handler process: {0}")]
+    Process(#[from] process::ProcessError),
 }
 
-/// The settings that point haymaker at the in-process simulator, plus the storage ones given.
-fn settings_for(sim: &SimServer, options: &SandboxOptions) -> Result<Settings, SandboxError> {
+/// The settings (as environment variables) that point haymaker at the in-process simulator, plus
+/// the storage ones given.
+fn settings_vars(sim: &SimServer, options: &SandboxOptions) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> = sim
         .env_vars()
         .into_iter()
@@ -108,8 +138,30 @@ fn settings_for(sim: &SimServer, options: &SandboxOptions) -> Result<Settings, S
     );
     vars.entry(catalog::HAYMAKER_AGENT_IMAGE.into())
         .or_insert_with(|| "haymaker-sandbox/agent:simulated".into());
+    vars
+}
+
+fn settings_of(vars: &HashMap<String, String>) -> Result<Settings, SandboxError> {
     Settings::from_lookup(&|name| vars.get(name).cloned())
         .map_err(|e| SandboxError::Settings(e.to_string()))
+}
+
+/// The orchestrator's timing in the sandbox: leases and check intervals in clock time that amount
+/// to a few real seconds.
+pub fn policy(factor: f64) -> Policy {
+    let real = |secs: f64| chrono::Duration::milliseconds((secs * factor * 1000.0) as i64);
+    Policy {
+        lease: real(20.0),
+        check_every: real(2.0),
+        ..Policy::default()
+    }
+}
+
+/// The handler's state in the sandbox (in-process, or `haymaker serve --sandbox-clock`): the
+/// sandbox's clock and policy, events delivered by the emulated host.
+pub fn handler_state(settings: Arc<Settings>, store: StateStore, clock: Clock) -> AppState {
+    let policy = policy(clock.factor());
+    AppState::with_orchestrator(Orchestrator::new(settings, store).for_sandbox(clock, policy))
 }
 
 /// The clock factor: `--speed`, else the run's hours in about a minute.
@@ -132,6 +184,8 @@ pub struct Sandbox {
     clock: Clock,
     policy: Policy,
     host: Arc<host::Host>,
+    /// The handler process and how to start another (handler mode `Process`).
+    process: Option<(HandlerProcess, HandlerCommand)>,
     supervisor: agents::Supervisor,
     workers: Vec<tokio::task::JoinHandle<()>>,
     run_id: Uuid,
@@ -151,30 +205,35 @@ impl Sandbox {
         let sim = SimServer::start(SimOptions {
             port: 0,
             data_dir: Some(sim_dir.clone()),
-            config: SimConfig {
-                speed: factor,
-                ..SimConfig::default()
-            },
+            config: Self::sim_config(&options, factor),
         })
         .await?;
-        let settings = Arc::new(settings_for(&sim, &options)?);
+        let vars = settings_vars(&sim, &options);
+        let settings = Arc::new(settings_of(&vars)?);
         let store = StateStore::from_settings(&settings).map_err(SandboxError::Settings)?;
         let clock = Clock::scaled(factor);
-        // Leases and check intervals in clock time that amount to a few real seconds.
-        let real = |secs: f64| chrono::Duration::milliseconds((secs * factor * 1000.0) as i64);
-        let policy = Policy {
-            lease: real(20.0),
-            check_every: real(2.0),
-            ..Policy::default()
-        };
+        let policy = policy(factor);
         let orchestrator = Self::orchestrator(&settings, &store, &clock, policy);
         let library = orchestrator
             .library()
             .map_err(|e| SandboxError::Settings(e.to_string()))?;
-        let host = Arc::new(host::Host::new(
-            handler::app(AppState::with_orchestrator(orchestrator)),
-            11,
-        ));
+        let (transport, process) = match &options.handler {
+            HandlerMode::InProcess => (
+                handler::app(AppState::with_orchestrator(orchestrator)).into(),
+                None,
+            ),
+            HandlerMode::Process { binary } => {
+                let command = HandlerCommand {
+                    binary: binary.clone(),
+                    env: vars,
+                    clock: SandboxClock::of(&clock).expect("the sandbox's clock is scaled"),
+                    log: sim_dir.join("handler.log"),
+                };
+                let child = HandlerProcess::spawn(&command).await?;
+                (child.transport(), Some((child, command)))
+            }
+        };
+        let host = Arc::new(host::Host::new(transport, 11));
         let answer = host.fire_timer("ScheduledRun", clock.now()).await;
         let run_id: Uuid = answer.body["ReturnValue"]["run_id"]
             .as_str()
@@ -204,6 +263,7 @@ impl Sandbox {
             clock,
             policy,
             host,
+            process,
             supervisor,
             workers: Vec::new(),
             run_id,
@@ -212,6 +272,16 @@ impl Sandbox {
         };
         sandbox.start_workers();
         Ok(sandbox)
+    }
+
+    fn sim_config(options: &SandboxOptions, factor: f64) -> SimConfig {
+        let defaults = SimConfig::default();
+        SimConfig {
+            speed: factor,
+            faults: options.faults.clone(),
+            lro_polls: options.lro_polls.unwrap_or(defaults.lro_polls),
+            ..defaults
+        }
     }
 
     fn orchestrator(
@@ -242,6 +312,11 @@ impl Sandbox {
 
     pub fn run_id(&self) -> Uuid {
         self.run_id
+    }
+
+    /// The emulated Functions host (its counters, its queue).
+    pub fn host(&self) -> &Arc<host::Host> {
+        &self.host
     }
 
     /// The simulated Azure (for checks and for seeding).
@@ -288,8 +363,9 @@ impl Sandbox {
         Ok(state)
     }
 
-    /// The handler process dies (every invocation in flight is cut off where it stands) and a new
-    /// one starts on the same state; the host redelivers what was in flight.
+    /// The in-process handler "dies" (every invocation in flight is cut off where it stands) and a
+    /// new one starts on the same state; the host redelivers what was in flight. For a handler
+    /// process, [`Sandbox::kill_and_restart`] is the real thing.
     pub fn crash_and_restart(&mut self) {
         for w in self.workers.drain(..) {
             w.abort();
@@ -299,6 +375,27 @@ impl Sandbox {
         self.host
             .restart(handler::app(AppState::with_orchestrator(orchestrator)));
         self.start_workers();
+    }
+
+    /// The handler dies and comes back on the same state: a handler process is killed with SIGKILL
+    /// and a new one started (the host redelivers the messages the old one held); the in-process
+    /// handler is crashed as [`Sandbox::crash_and_restart`] does. Returns the new process id.
+    pub async fn kill_and_restart(&mut self) -> Result<Option<u32>, SandboxError> {
+        let Some((child, command)) = self.process.take() else {
+            self.crash_and_restart();
+            return Ok(None);
+        };
+        child.kill().await;
+        let child = HandlerProcess::spawn(&command).await?;
+        let pid = child.id();
+        self.host.restart(child.transport());
+        self.process = Some((child, command));
+        Ok(pid)
+    }
+
+    /// The process id of the handler process (handler mode `Process`).
+    pub fn handler_pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(|(p, _)| p.id())
     }
 
     /// Steps until the run ends (or the time limit); returns its last document.
@@ -322,6 +419,9 @@ impl Sandbox {
             w.abort();
         }
         self.supervisor.stop().await;
+        if let Some((child, _)) = self.process.take() {
+            child.kill().await;
+        }
         let state = self.state().await?;
         let known: Vec<String> = state
             .iter()

@@ -22,6 +22,12 @@ pub struct HostCounts {
     pub duplicates: u64,
     pub poisoned: u64,
     pub events_delivered: u64,
+    /// Invocations a handler process did not answer (down, or killed holding them).
+    pub unreachable: u64,
+    /// Of those, the ones it had received when it died.
+    pub cut_off: u64,
+    /// Queue messages delivered again after a handler restart.
+    pub redelivered: u64,
 }
 
 /// The outcome of a sandbox run.
@@ -81,6 +87,9 @@ impl Summary {
                 duplicates: count(&host.duplicates),
                 poisoned: count(&host.poisoned),
                 events_delivered: count(&host.events_delivered),
+                unreachable: count(&host.unreachable),
+                cut_off: count(&host.cut_off),
+                redelivered: count(&host.redelivered),
             },
             force_deleted: cleanup
                 .as_ref()
@@ -125,6 +134,12 @@ impl Summary {
             "  host             {} invocations, {} retries, {} duplicate deliveries, {} poisoned, {} events\n",
             self.host.invocations, self.host.retries, self.host.duplicates, self.host.poisoned, self.host.events_delivered
         ));
+        if self.host.unreachable > 0 || self.host.redelivered > 0 {
+            out.push_str(&format!(
+                "  handler down     {} invocations unanswered ({} cut off mid-way), {} messages redelivered after restarts\n",
+                self.host.unreachable, self.host.cut_off, self.host.redelivered
+            ));
+        }
         out.push_str(&format!(
             "  cleanup          {}\n",
             self.cleanup_status.as_deref().unwrap_or("no report")

@@ -25,6 +25,7 @@ fn options(dir: &tempfile::TempDir, size: Size, seed: u64) -> SandboxOptions {
         sim_dir: dir.path().join("sim"),
         progress: false,
         timeout: Duration::from_secs(400),
+        ..SandboxOptions::default()
     }
 }
 
