@@ -126,6 +126,39 @@ async fn fail(
     Ok(ProvisionOutcome::Failed(reason.to_string()))
 }
 
+/// The first-created application of exactly `display_name` (ties broken by id), the one every
+/// concurrent provisioning of a scenario settles on.
+fn oldest(
+    apps: Vec<crate::azure::graph::Application>,
+    display_name: &str,
+) -> Option<crate::azure::graph::Application> {
+    apps.into_iter()
+        .filter(|a| a.display_name == display_name)
+        .min_by(|a, b| (a.created_date_time, &a.id).cmp(&(b.created_date_time, &b.id)))
+}
+
+/// Two deliveries of one unit (the host's at-least-once, or a redelivery after a crash while the
+/// first still runs) may both find no application and both create one. Each creator looks again
+/// after creating: every one of them sees the first-created application, so all settle on it, and
+/// a creator whose own is not that one deletes (and purges) its own.
+async fn settle_application(
+    cloud: &Cloud,
+    display_name: &str,
+    mine: crate::azure::graph::Application,
+) -> Result<crate::azure::graph::Application, OrchestratorError> {
+    let now = cloud.graph.find_applications(display_name).await?;
+    let Some(first) = oldest(now, display_name) else {
+        return Ok(mine);
+    };
+    if first.id == mine.id || first.id.is_empty() {
+        return Ok(mine);
+    }
+    tracing::warn!(display_name, kept = %first.id, removed = %mine.id, "a concurrent delivery created the same application; keeping the first");
+    cloud.graph.delete_application(&mine.id).await?;
+    cloud.graph.purge_deleted_item(&mine.id).await?;
+    Ok(first)
+}
+
 /// Records that `step` is done (and whatever `also` sets).
 async fn done(
     o: &Orchestrator,
@@ -171,20 +204,18 @@ async fn steps(
     let display_name = names::principal_name(run_id, &r.name);
     if r.step < ProvisionStep::Application || r.principal.is_none() {
         let existing = cloud.graph.find_applications(&display_name).await?;
-        let app = match existing
-            .into_iter()
-            .find(|a| a.display_name == display_name)
-        {
+        let app = match oldest(existing, &display_name) {
             Some(app) => app,
             None => {
-                cloud
+                let mine = cloud
                     .graph
                     .create_application(&NewApplication {
                         display_name: display_name.clone(),
                         notes: Some(format!("haymaker run {run_id}, scenario {}", r.name)),
                         tags: vec![format!("haymaker-run-id:{run_id}")],
                     })
-                    .await?
+                    .await?;
+                settle_application(cloud, &display_name, mine).await?
             }
         };
         let principal = PrincipalRecord {
