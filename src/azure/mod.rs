@@ -14,7 +14,7 @@ pub mod lro;
 mod pipeline;
 pub mod resource_graph;
 pub mod resources;
-mod retry;
+pub mod retry;
 pub mod sdk;
 mod throttle;
 pub mod transport;

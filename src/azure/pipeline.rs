@@ -402,6 +402,7 @@ impl Pipeline {
 
     async fn pause(&self, attempt: u32, hint: Option<std::time::Duration>) {
         self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+        super::retry::count_retry();
         let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
         let delay = hint.unwrap_or_else(|| backoff(&self.inner.options.retry, attempt, jitter));
         tokio::time::sleep(delay).await;

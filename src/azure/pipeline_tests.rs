@@ -233,3 +233,25 @@ fn nothing_secret_in_debug_output() {
     };
     assert!(!format!("{err:?}").contains("very-secret"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn retries_are_counted_per_invocation_scope() {
+    let script = Arc::new(ScriptedTransport::new());
+    script
+        .answer(500, &[], "{}")
+        .answer(429, &[("retry-after", "1")], "{}")
+        .answer(200, &[], "{}")
+        .answer(503, &[], "{}")
+        .answer(200, &[], "{}");
+    let p = pipeline(&script);
+    let (first, counted) = crate::azure::retry::counting(async {
+        p.send(&rg_get()).await.unwrap();
+        crate::azure::retry::retries_so_far()
+    })
+    .await;
+    assert_eq!((first, counted), (2, 2), "seen inside and returned");
+    // Outside a scope the pipeline still retries and counts in its stats, not in any scope.
+    p.send(&rg_get()).await.unwrap();
+    assert_eq!(crate::azure::retry::retries_so_far(), 0);
+    assert_eq!(p.stats().retries.load(Ordering::Relaxed), 3);
+}

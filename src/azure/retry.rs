@@ -1,6 +1,9 @@
 //! Retry decisions, as pure functions: which answers are worth another try, whether a call may be
 //! repeated safely, how long to wait.
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +26,29 @@ impl Default for RetryOptions {
             max_delay: Duration::from_secs(60),
         }
     }
+}
+
+tokio::task_local! {
+    /// The retries of the invocation running on this task ([`counting`]).
+    static RETRIES: Arc<AtomicU64>;
+}
+
+/// Runs `work`, counting the retries the pipeline makes for it (on this task: work spawned onto
+/// other tasks is not counted). Returns its output and the count.
+pub async fn counting<F: Future>(work: F) -> (F::Output, u64) {
+    let counter = Arc::new(AtomicU64::new(0));
+    let output = RETRIES.scope(counter.clone(), work).await;
+    (output, counter.load(Ordering::Relaxed))
+}
+
+/// Counts one retry for the [`counting`] scope this task is in, if any.
+pub fn count_retry() {
+    let _ = RETRIES.try_with(|c| c.fetch_add(1, Ordering::Relaxed));
+}
+
+/// The retries counted so far in the [`counting`] scope this task is in (0 outside one).
+pub fn retries_so_far() -> u64 {
+    RETRIES.try_with(|c| c.load(Ordering::Relaxed)).unwrap_or(0)
 }
 
 /// 408, 429 and 5xx except 501/505 are worth another try.

@@ -64,6 +64,10 @@ pub struct CleanupReport {
     pub service_principals_deleted: Vec<String>,
     pub forced_cleanup_required: bool,
     pub forced_cleanup_executed_at: Option<DateTime<Utc>>,
+    /// Not in the contract (an extra property it allows): Azure calls the pipeline retried for the
+    /// run up to this report, when a run's cleanup wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_retries: Option<u64>,
 }
 
 /// One subscription in the outcome.
@@ -181,5 +185,6 @@ pub fn build_report(
         forced_cleanup_executed_at: (!deletions.is_empty()).then_some(checkpoint.started_at),
         deletions,
         service_principals_deleted,
+        azure_retries: None,
     }
 }

@@ -166,12 +166,14 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
         &CleanupOptions::default(),
     )
     .await;
-    let report = build_report(
+    let mut report = build_report(
         &recorder.snapshot().await,
         &outcome,
         &leftovers,
         &unverified,
     );
+    // The run's retries so far: the finished invocations' (recorded) and this one's.
+    report.azure_retries = Some(state.azure_retries + crate::azure::retry::retries_so_far());
     let verified = report.status == CleanupStatus::Verified;
     let value = serde_json::to_value(&report)
         .map_err(|e| OrchestratorError::Permanent(format!("cleanup report: {e}")))?;

@@ -140,6 +140,23 @@ impl Orchestrator {
         }
     }
 
+    /// Adds an invocation's pipeline retries to the run document (nothing when there were none);
+    /// a failure is logged: the count is a report, not a decision.
+    pub async fn record_retries(&self, run_id: Uuid, retries: u64) {
+        if retries == 0 {
+            return;
+        }
+        let added = self
+            .update_run(run_id, |run| {
+                run.azure_retries += retries;
+                true
+            })
+            .await;
+        if let Err(e) = added {
+            tracing::warn!(%run_id, retries, error = %e, "retry count not recorded");
+        }
+    }
+
     /// The scenario library (`HAYMAKER_SCENARIOS_DIR`, else the embedded one), loaded once.
     pub fn library(&self) -> Result<Arc<Library>, OrchestratorError> {
         self.library

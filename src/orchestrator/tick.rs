@@ -24,8 +24,20 @@ pub struct TickOutcome {
     pub dispatch: Vec<WorkUnit>,
 }
 
-/// One tick.
+/// One tick; the pipeline's retries during it are added to the run document.
 pub async fn tick(o: &Orchestrator) -> Result<TickOutcome, OrchestratorError> {
+    let (outcome, retries) = crate::azure::retry::counting(tick_once(o)).await;
+    if let Ok(TickOutcome {
+        run_id: Some(run_id),
+        ..
+    }) = &outcome
+    {
+        o.record_retries(*run_id, retries).await;
+    }
+    outcome
+}
+
+async fn tick_once(o: &Orchestrator) -> Result<TickOutcome, OrchestratorError> {
     let now = o.now();
     let status = run::read_status(&o.store, now).await?;
     let Some(run_id) = status.active_run() else {

@@ -6,7 +6,14 @@ use crate::run::WorkUnit;
 use super::{cleanup, monitor, provision, Orchestrator, OrchestratorError};
 
 /// Carries out `unit`; the string says what came of it (for the log and the invocation's answer).
+/// Carries out `unit` and adds the pipeline's retries for it to the run document.
 pub async fn execute(o: &Orchestrator, unit: &WorkUnit) -> Result<String, OrchestratorError> {
+    let (result, retries) = crate::azure::retry::counting(execute_unit(o, unit)).await;
+    o.record_retries(unit.run_id(), retries).await;
+    result
+}
+
+async fn execute_unit(o: &Orchestrator, unit: &WorkUnit) -> Result<String, OrchestratorError> {
     match unit {
         WorkUnit::Provision { run_id, scenario } => {
             Ok(match provision::provision(o, *run_id, scenario).await? {

@@ -203,6 +203,10 @@ pub struct RunState {
     /// Work unit key → when it was last handed to the queue (see `plan::LEASE`).
     #[serde(default)]
     pub leases: BTreeMap<String, DateTime<Utc>>,
+    /// Azure calls the pipeline retried for this run's invocations (throttling, 5xx, broken
+    /// connections), summed as each invocation ends; an invocation that dies takes its count along.
+    #[serde(default)]
+    pub azure_retries: u64,
 }
 
 impl RunState {
@@ -232,6 +236,7 @@ impl RunState {
             cleanup: CleanupState::default(),
             errors: Vec::new(),
             leases: BTreeMap::new(),
+            azure_retries: 0,
         }
     }
 

@@ -12,16 +12,17 @@
 //! | [`process`] | the handler as a process (`haymaker serve --sandbox-clock …`), killed with SIGKILL on demand |
 //! | [`agents`] | simulated agents: create the scenario's resource types, publish events, delete some |
 //! | [`leftovers`] | what the simulator still holds of a run |
+//! | [`options`] | the sandbox's options and errors, its settings, timing and handler state |
 //! | [`summary`] | the printed summary and the exit verdict |
 
 pub mod agents;
 pub mod host;
 pub mod leftovers;
+pub mod options;
 pub mod process;
 pub mod summary;
 pub mod transport;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,148 +30,17 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::config::{catalog, Settings};
+use crate::config::Settings;
 use crate::handler::{self, AppState};
 use crate::orchestrator::Orchestrator;
 use crate::run::{keys, Policy, RunState};
-use crate::scenarios::Size;
-use crate::sim::faults::FaultSpec;
 use crate::sim::{SimConfig, SimOptions, SimServer};
 use crate::store::StateStore;
 
+pub use options::{clock_factor, handler_state, policy, HandlerMode, SandboxError, SandboxOptions};
+use options::{settings_of, settings_vars};
 pub use process::{HandlerCommand, HandlerProcess, SandboxClock};
 pub use summary::Summary;
-
-/// Where the handler runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum HandlerMode {
-    /// The real router in this process (a crash is simulated by aborting its invocations).
-    #[default]
-    InProcess,
-    /// `binary serve` as a process of its own, over HTTP, as the Functions host runs it; a crash is
-    /// `kill -9`.
-    Process { binary: PathBuf },
-}
-
-/// How to run the sandbox.
-#[derive(Debug, Clone)]
-pub struct SandboxOptions {
-    pub size: Size,
-    /// Seeds the simulated agents' choices.
-    pub seed: u64,
-    /// How many times faster than real time the run's clock goes; `None`: the run's hours in
-    /// about a minute.
-    pub speed: Option<f64>,
-    /// The run's length in (simulated) hours.
-    pub duration_hours: f64,
-    /// Environment lookups for the state store settings (`HAYMAKER_STATE`, `AzureWebJobsStorage…`).
-    pub storage_env: HashMap<String, String>,
-    /// Where the simulator keeps its CA.
-    pub sim_dir: PathBuf,
-    /// Print phase-by-phase progress on stderr.
-    pub progress: bool,
-    /// Give up after this much real time.
-    pub timeout: Duration,
-    /// Where the handler runs.
-    pub handler: HandlerMode,
-    /// The simulator's injected failures (`haymaker sim --faults`).
-    pub faults: Option<FaultSpec>,
-    /// Polls a long-running operation answers "still running" before it completes [default: the
-    /// simulator's].
-    pub lro_polls: Option<u32>,
-}
-
-impl Default for SandboxOptions {
-    fn default() -> Self {
-        Self {
-            size: Size::Small,
-            seed: 1,
-            speed: None,
-            duration_hours: 8.0,
-            storage_env: HashMap::new(),
-            sim_dir: PathBuf::from(".haymaker/sandbox/sim"),
-            progress: false,
-            timeout: Duration::from_secs(600),
-            handler: HandlerMode::InProcess,
-            faults: None,
-            lro_polls: None,
-        }
-    }
-}
-
-/// The sandbox failed to run at all (a failed *run* is a [`Summary`] with a failed verdict).
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("simulator: {0}")]
-    Sim(#[from] crate::sim::SimError),
-    #[error("settings: {0}")]
-    Settings(String),
-    #[error("state store: {0}")]
-    Store(#[from] crate::store::StoreError),
-    #[error("the run did not start: {0}")]
-    NotStarted(String),
-    #[error("handler process: {0}")]
-    Process(#[from] process::ProcessError),
-}
-
-/// The settings (as environment variables) that point haymaker at the in-process simulator, plus
-/// the storage ones given.
-fn settings_vars(sim: &SimServer, options: &SandboxOptions) -> HashMap<String, String> {
-    let mut vars: HashMap<String, String> = sim
-        .env_vars()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    for name in [
-        catalog::HAYMAKER_STATE,
-        catalog::AZURE_WEBJOBS_STORAGE,
-        catalog::AZURE_WEBJOBS_STORAGE_ACCOUNT,
-        catalog::AZURE_WEBJOBS_STORAGE_BLOB_URI,
-    ] {
-        if let Some(v) = options.storage_env.get(name) {
-            vars.insert(name.to_string(), v.clone());
-        }
-    }
-    vars.insert(catalog::SIMULATION_SIZE.into(), options.size.to_string());
-    vars.insert(
-        catalog::HAYMAKER_RUN_DURATION_HOURS.into(),
-        options.duration_hours.to_string(),
-    );
-    vars.entry(catalog::HAYMAKER_AGENT_IMAGE.into())
-        .or_insert_with(|| "haymaker-sandbox/agent:simulated".into());
-    vars
-}
-
-fn settings_of(vars: &HashMap<String, String>) -> Result<Settings, SandboxError> {
-    Settings::from_lookup(&|name| vars.get(name).cloned())
-        .map_err(|e| SandboxError::Settings(e.to_string()))
-}
-
-/// The orchestrator's timing in the sandbox: leases and check intervals in clock time that amount
-/// to a few real seconds.
-pub fn policy(factor: f64) -> Policy {
-    let real = |secs: f64| chrono::Duration::milliseconds((secs * factor * 1000.0) as i64);
-    Policy {
-        lease: real(20.0),
-        check_every: real(2.0),
-        ..Policy::default()
-    }
-}
-
-/// The handler's state in the sandbox (in-process, or `haymaker serve --sandbox-clock`): the
-/// sandbox's clock and policy, events delivered by the emulated host.
-pub fn handler_state(settings: Arc<Settings>, store: StateStore, clock: Clock) -> AppState {
-    let policy = policy(clock.factor());
-    AppState::with_orchestrator(Orchestrator::new(settings, store).for_sandbox(clock, policy))
-}
-
-/// The clock factor: `--speed`, else the run's hours in about a minute.
-pub fn clock_factor(options: &SandboxOptions) -> f64 {
-    options
-        .speed
-        .unwrap_or(options.duration_hours * 3600.0 / 60.0)
-        .max(1.0)
-}
 
 /// A sandbox in progress: the simulator, the state store, the emulated host around the handler, the
 /// agents, and the run. [`run`] drives one to the end; tests drive it step by step (and restart the
@@ -440,7 +310,7 @@ impl Sandbox {
         };
         let report = read(keys::report(self.run_id)).await?;
         let cleanup = read(keys::cleanup_report(self.run_id)).await?;
-        let summary = Summary::new(
+        let mut summary = Summary::new(
             self.run_id,
             state,
             report,
@@ -450,6 +320,10 @@ impl Sandbox {
             &self.host.stats,
             self.started.elapsed(),
         );
+        let faults = self.sim.sim.faults.tally();
+        if faults != crate::sim::faults::FaultTally::default() {
+            summary.faults = Some(faults.into());
+        }
         self.sim.stop().await;
         let _ = std::fs::remove_dir_all(&self.sim_dir);
         Ok(summary)

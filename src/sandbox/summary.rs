@@ -30,6 +30,26 @@ pub struct HostCounts {
     pub redelivered: u64,
 }
 
+/// Faults the simulator injected, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FaultCounts {
+    pub internal_errors: u64,
+    pub throttles: u64,
+    pub resets: u64,
+    pub delayed: u64,
+}
+
+impl From<crate::sim::faults::FaultTally> for FaultCounts {
+    fn from(t: crate::sim::faults::FaultTally) -> Self {
+        Self {
+            internal_errors: t.internal_errors,
+            throttles: t.throttles,
+            resets: t.resets,
+            delayed: t.delayed,
+        }
+    }
+}
+
 /// The outcome of a sandbox run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -44,6 +64,12 @@ pub struct Summary {
     pub force_deleted: u64,
     pub cleanup_status: Option<String>,
     pub leftovers: Leftovers,
+    /// Azure calls the handler's pipeline retried over the run (the run document's count).
+    pub azure_retries: u64,
+    /// The same count as the cleanup report gave it when cleanup ended.
+    pub cleanup_report_retries: Option<u64>,
+    /// What the simulator injected (`--faults`), when it injected anything.
+    pub faults: Option<FaultCounts>,
     pub seconds: f64,
     /// The run report (`RunDetails`).
     pub report: Option<Value>,
@@ -74,7 +100,12 @@ impl Summary {
         let principals = state.as_ref().map_or(0, |s| {
             s.scenarios.iter().filter(|x| x.principal.is_some()).count()
         });
+        let azure_retries = state.as_ref().map_or(0, |s| s.azure_retries);
+        let cleanup_report_retries = cleanup.as_ref().and_then(|c| c["azure_retries"].as_u64());
         Self {
+            azure_retries,
+            cleanup_report_retries,
+            faults: None,
             run_id,
             phase: state.as_ref().map(|s| s.phase),
             scenarios,
@@ -134,6 +165,16 @@ impl Summary {
             "  host             {} invocations, {} retries, {} duplicate deliveries, {} poisoned, {} events\n",
             self.host.invocations, self.host.retries, self.host.duplicates, self.host.poisoned, self.host.events_delivered
         ));
+        out.push_str(&format!(
+            "  azure            {} calls retried (throttled, 5xx, broken connections)\n",
+            self.azure_retries
+        ));
+        if let Some(f) = self.faults {
+            out.push_str(&format!(
+                "  faults injected  {} × 500, {} × 429, {} resets, {} delayed\n",
+                f.internal_errors, f.throttles, f.resets, f.delayed
+            ));
+        }
         if self.host.unreachable > 0 || self.host.redelivered > 0 {
             out.push_str(&format!(
                 "  handler down     {} invocations unanswered ({} cut off mid-way), {} messages redelivered after restarts\n",

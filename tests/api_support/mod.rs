@@ -185,6 +185,7 @@ pub async fn seed(store: &StateStore) -> Seeded {
         service_principals_deleted: vec!["haymaker-web-app-01-sp".into()],
         forced_cleanup_required: true,
         forced_cleanup_executed_at: Some(f_start + Duration::hours(8)),
+        azure_retries: Some(3),
     };
     store
         .create_json(&keys::cleanup_report(finished), &cleanup)

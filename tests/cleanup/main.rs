@@ -7,6 +7,7 @@ mod cleanup_support;
 
 mod cli_cleanup;
 mod crash_loop;
+mod faults;
 mod resume;
 mod sandbox;
 mod sim;
