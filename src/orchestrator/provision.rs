@@ -77,6 +77,10 @@ pub async fn provision(
             .await;
             Ok(ProvisionOutcome::Running)
         }
+        Err(OrchestratorError::Stopped(why)) => {
+            tracing::warn!(%run_id, scenario, %why, "provisioning stopped");
+            Ok(ProvisionOutcome::Skipped(why))
+        }
         Err(e) => {
             let message = e.to_string();
             let attempts = o
@@ -126,7 +130,9 @@ async fn fail(
     Ok(ProvisionOutcome::Failed(reason.to_string()))
 }
 
-/// Records that `step` is done (and whatever `also` sets).
+/// Records that `step` is done (and whatever `also` sets) — the fence of every step: once the run
+/// has left provisioning (its end came, it was cancelled) or the scenario is no longer pending, the
+/// unit stops here instead of creating more for a cleanup that may already have looked.
 async fn done(
     o: &Orchestrator,
     run_id: Uuid,
@@ -134,14 +140,35 @@ async fn done(
     step: ProvisionStep,
     also: impl Fn(&mut ScenarioRecord),
 ) -> Result<(), OrchestratorError> {
+    let mut stopped = None;
     let updated = o
-        .update_scenario(run_id, &record.name, |r| {
-            also(r);
-            r.step = r.step.max(step);
-            true
+        .update_run(run_id, |run| {
+            if run.phase != Phase::Provisioning {
+                stopped = Some(format!("the run moved on to {:?}", run.phase));
+                return false;
+            }
+            match run.scenario_mut(&record.name) {
+                Some(r) if r.status == ScenarioStatus::Pending => {
+                    stopped = None;
+                    also(r);
+                    r.step = r.step.max(step);
+                    true
+                }
+                Some(r) => {
+                    stopped = Some(format!("the scenario is {}", r.status.as_str()));
+                    false
+                }
+                None => false,
+            }
         })
         .await?;
-    if let Some(r) = updated {
+    if let Some(why) = stopped {
+        return Err(OrchestratorError::Stopped(format!(
+            "provisioning of {} stopped after {step:?}: {why}",
+            record.name
+        )));
+    }
+    if let Some(r) = updated.and_then(|s| s.scenario(&record.name).cloned()) {
         *record = r;
     }
     Ok(())
