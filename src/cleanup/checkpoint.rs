@@ -211,7 +211,10 @@ pub fn apply(
             let s = entry(&mut cp, subscription);
             for id in ids {
                 let key = id.to_ascii_lowercase();
-                if s.deletions.get(&key).is_some_and(|d| d.status != DeletionStatus::Deleted) {
+                if s.deletions
+                    .get(&key)
+                    .is_some_and(|d| d.status != DeletionStatus::Deleted)
+                {
                     s.deletions.remove(&key);
                 }
             }

@@ -127,8 +127,10 @@ pub async fn clean_subscription(
     ids.extend(pending.iter().map(|(id, _)| id.clone()));
     ids.sort_by_key(|i| i.to_ascii_lowercase());
     ids.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let pending_keys: BTreeSet<String> =
-        pending.iter().map(|(id, _)| id.to_ascii_lowercase()).collect();
+    let pending_keys: BTreeSet<String> = pending
+        .iter()
+        .map(|(id, _)| id.to_ascii_lowercase())
+        .collect();
     let guard = if dry_run {
         DeferredGuard::none(run_id)
     } else {
@@ -137,7 +139,12 @@ pub async fn clean_subscription(
     ids.retain(|i| !guard.deferred().contains(&i.to_ascii_lowercase()));
     let (mut observed, read_errors) = guard_all(arm, run_id, &ids, options.concurrency).await;
     // Provisional: each of these steps re-reads its resource before deleting it.
-    observed.extend(guard.deferred().iter().map(|k| (k.clone(), GuardVerdict::Ours)));
+    observed.extend(
+        guard
+            .deferred()
+            .iter()
+            .map(|k| (k.clone(), GuardVerdict::Ours)),
+    );
     let mut plan = plan_subscription(&found, &observed, &done);
     if !dry_run {
         // What the crashed attempt deleted without recording it: gone now, so deleted then.
@@ -177,8 +184,7 @@ pub async fn clean_subscription(
                 let guard = &guard;
                 let outcomes: Vec<StepOutcome> = stream::iter(chunk.to_vec())
                     .map(|step| async move {
-                        run_step(arm, progress, &options.conflict, guard, subscription, &step)
-                            .await
+                        run_step(arm, progress, &options.conflict, guard, subscription, &step).await
                     })
                     .buffer_unordered(options.concurrency.max(1))
                     .collect()

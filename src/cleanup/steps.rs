@@ -69,7 +69,11 @@ pub async fn guard_all(
     (observed, errors)
 }
 
-async fn read_verdict(arm: &dyn ArmOps, run_id: Uuid, id: &str) -> Result<GuardVerdict, AzureError> {
+async fn read_verdict(
+    arm: &dyn ArmOps,
+    run_id: Uuid,
+    id: &str,
+) -> Result<GuardVerdict, AzureError> {
     arm.read_tags(id).await.map(|t| verdict(run_id, t.as_ref()))
 }
 
@@ -184,7 +188,13 @@ pub async fn run_step(
         match read_verdict(arm, guard.run_id, &step.id).await {
             Ok(GuardVerdict::Ours) => {}
             Ok(GuardVerdict::Gone) => {
-                return finished(progress, subscription, step, 1, Ok(DeleteOutcome::AlreadyGone))
+                return finished(
+                    progress,
+                    subscription,
+                    step,
+                    1,
+                    Ok(DeleteOutcome::AlreadyGone),
+                )
             }
             Ok(GuardVerdict::Foreign { reason }) => return kept(reason),
             Ok(GuardVerdict::Untagged) => {

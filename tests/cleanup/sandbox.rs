@@ -326,7 +326,9 @@ async fn a_resource_created_after_its_subscription_was_cleaned_is_swept_and_the_
         "the late resource was left behind"
     );
     assert!(
-        end.errors.iter().any(|e| e.error_code == "CLEANUP_SWEPT_AGAIN"),
+        end.errors
+            .iter()
+            .any(|e| e.error_code == "CLEANUP_SWEPT_AGAIN"),
         "{:?}",
         end.errors
     );

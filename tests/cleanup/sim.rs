@@ -240,7 +240,10 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
         .map(|s| s.id.as_str())
         .collect();
     for kept in [&retagged, &mixed, &parent, &foreign_child] {
-        assert!(skipped.contains(&kept.as_str()), "{kept} not in {skipped:?}");
+        assert!(
+            skipped.contains(&kept.as_str()),
+            "{kept} not in {skipped:?}"
+        );
     }
     let why = outcome
         .subscriptions
