@@ -17,6 +17,7 @@
 //!   when the guard passes it.
 
 pub mod assist;
+mod assisted;
 pub mod exec;
 pub mod guard;
 pub mod inputs;

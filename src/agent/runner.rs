@@ -11,9 +11,8 @@ use tokio::sync::watch;
 use crate::events::Severity;
 use crate::scenarios::{PhaseKind, SplitMix64};
 
-use super::assist::{FailedStep, ModelClient};
+use super::assist::ModelClient;
 use super::exec::{AzRunner, CommandResult};
-use super::guard::{self, Scope};
 use super::inputs::{AgentInputs, Mode};
 use super::report::{LogEventKind as Log, Reporter, ResourceEventKind as Res};
 use super::resources::{ids_in_output, Inventory};
@@ -49,15 +48,15 @@ pub enum Outcome {
 }
 
 pub struct Agent {
-    inputs: AgentInputs,
+    pub(super) inputs: AgentInputs,
     plan: Plan,
-    az: AzRunner,
-    reporter: Reporter,
+    pub(super) az: AzRunner,
+    pub(super) reporter: Reporter,
     inventory: Inventory,
     stop: watch::Receiver<bool>,
     rng: SplitMix64,
-    model: Option<ModelClient>,
-    summary: Summary,
+    pub(super) model: Option<ModelClient>,
+    pub(super) summary: Summary,
 }
 
 impl Agent {
@@ -262,7 +261,7 @@ impl Agent {
         }
     }
 
-    async fn execute(&self, cmd: &AgentCommand) -> CommandResult {
+    pub(super) async fn execute(&self, cmd: &AgentCommand) -> CommandResult {
         let stop = self.stop.clone();
         self.az.run(&cmd.argv, &|| !*stop.borrow()).await
     }
@@ -339,77 +338,6 @@ impl Agent {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// Assisted mode: asks the model for a corrected command and runs it when the guard passes.
-    /// Every call and decision is logged and reported.
-    async fn assist(
-        &mut self,
-        cmd: &AgentCommand,
-        failed: &CommandResult,
-    ) -> Option<(AgentCommand, CommandResult)> {
-        let model = self.model.as_ref()?;
-        let error = failed.error_text();
-        let ask = FailedStep {
-            scenario: &self.inputs.scenario,
-            resource_group: &self.inputs.resource_group,
-            location: &self.inputs.location,
-            command: &cmd.written,
-            error: &error,
-        };
-        tracing::info!(command = %cmd.written, "asking the model for a corrected command");
-        let suggestion = match model.suggest(&ask).await {
-            Ok(s) => s,
-            Err(e) => {
-                let msg = format!("assisted mode: no suggestion for `az {}`: {e}", cmd.path);
-                tracing::warn!("{msg}");
-                self.reporter
-                    .log(Log::Error, Severity::Warning, &msg, None)
-                    .await;
-                return None;
-            }
-        };
-        let shown = self.az.redactor.text(&suggestion);
-        let inputs = &self.inputs;
-        let run_id = inputs.run_id.to_string();
-        let lookup = |v: &str| inputs.var(v);
-        let scope = Scope {
-            subscription_id: &inputs.subscription_id,
-            resource_group: &inputs.resource_group,
-            run_id: &run_id,
-            scenario: &inputs.scenario,
-            lookup: &lookup,
-        };
-        match guard::check(&suggestion, &scope) {
-            Err(refusal) => {
-                let msg = format!("assisted mode: suggestion refused ({refusal}): {shown}");
-                tracing::warn!("{msg}");
-                self.reporter
-                    .log(
-                        Log::Operation,
-                        Severity::Warning,
-                        &msg,
-                        Some(json!({"assisted": "refused"})),
-                    )
-                    .await;
-                None
-            }
-            Ok(fixed) => {
-                let msg = format!("assisted mode: running the suggestion: {shown}");
-                tracing::info!("{msg}");
-                self.reporter
-                    .log(
-                        Log::Operation,
-                        Severity::Info,
-                        &msg,
-                        Some(json!({"assisted": "accepted"})),
-                    )
-                    .await;
-                self.summary.assisted_runs += 1;
-                let result = self.execute(&fixed).await;
-                Some((fixed, result))
-            }
         }
     }
 }
