@@ -58,7 +58,7 @@ async fn a_scenario_runs_its_three_phases_retries_and_reports_every_resource() {
     let child = agent_command(
         &fake,
         &broker,
-        Duration::from_secs(12),
+        Duration::from_secs(30),
         &[
             ("FAKE_AZ_FAIL", "vm create=2"),
             ("FAKE_AZ_ALWAYS_FAIL", "network public-ip delete"),
