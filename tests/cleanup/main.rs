@@ -6,6 +6,7 @@
 mod cleanup_support;
 
 mod cli_cleanup;
+mod concurrent_ticks;
 mod resume;
 mod sandbox;
 mod sim;
