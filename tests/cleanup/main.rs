@@ -9,4 +9,5 @@ mod cli_cleanup;
 mod concurrent_ticks;
 mod resume;
 mod sandbox;
+mod secret_hygiene;
 mod sim;
