@@ -198,20 +198,21 @@ async fn steps(
     let display_name = names::principal_name(run_id, &r.name);
     if r.step < ProvisionStep::Application || r.principal.is_none() {
         let existing = cloud.graph.find_applications(&display_name).await?;
-        let app = match existing
+        let (app, created) = match existing
             .into_iter()
             .find(|a| a.display_name == display_name)
         {
-            Some(app) => app,
+            Some(app) => (app, false),
             None => {
-                cloud
+                let app = cloud
                     .graph
                     .create_application(&NewApplication {
                         display_name: display_name.clone(),
                         notes: Some(format!("haymaker run {run_id}, scenario {}", r.name)),
                         tags: vec![format!("haymaker-run-id:{run_id}")],
                     })
-                    .await?
+                    .await?;
+                (app, true)
             }
         };
         let principal = PrincipalRecord {
@@ -224,6 +225,18 @@ async fn steps(
             rec.principal.get_or_insert_with(|| principal.clone());
         })
         .await?;
+        // Two copies of this unit running at once may each create an application (Graph does
+        // not refuse a second one of the same name). The run document decides: the first
+        // recorded is the scenario's; a copy whose own is not deletes it (and purges it).
+        let recorded = r
+            .principal
+            .as_ref()
+            .map(|p| p.application_object_id.as_str());
+        if created && recorded != Some(app.id.as_str()) {
+            tracing::warn!(%run_id, scenario = %r.name, application = %app.id, "a concurrent copy created the scenario's application first; deleting this one");
+            cloud.graph.delete_application(&app.id).await?;
+            cloud.graph.purge_deleted_item(&app.id).await?;
+        }
     }
     let mut principal = r.principal.clone().expect("recorded above");
 
@@ -232,13 +245,25 @@ async fn steps(
         let sp = match found.into_iter().find(|p| p.app_id == principal.app_id) {
             Some(sp) => sp,
             None => {
-                cloud
+                let created = cloud
                     .graph
                     .create_service_principal(&NewServicePrincipal {
                         app_id: principal.app_id.clone(),
                         tags: vec![format!("haymaker-run-id:{run_id}")],
                     })
-                    .await?
+                    .await;
+                match created {
+                    Ok(sp) => sp,
+                    // A concurrent copy of this unit created it a moment ago: use that one.
+                    Err(e) if e.is_conflict() => cloud
+                        .graph
+                        .find_service_principals(&display_name)
+                        .await?
+                        .into_iter()
+                        .find(|p| p.app_id == principal.app_id)
+                        .ok_or(e)?,
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         principal.principal_object_id = Some(sp.id.clone());

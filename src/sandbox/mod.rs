@@ -258,6 +258,16 @@ impl Sandbox {
         &self.store
     }
 
+    /// The emulated Functions host (tests fire extra timers or deliver units twice through it).
+    pub fn host(&self) -> &Arc<host::Host> {
+        &self.host
+    }
+
+    /// The run's (scaled) clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The run document now.
     pub async fn state(&self) -> Result<Option<RunState>, SandboxError> {
         Ok(self

@@ -6,6 +6,8 @@
 mod cleanup_support;
 
 mod cli_cleanup;
+mod concurrent_ticks;
 mod resume;
 mod sandbox;
+mod secret_hygiene;
 mod sim;
