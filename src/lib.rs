@@ -8,6 +8,7 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`handler`] | the custom handler: one axum router for envelope invocations (`POST /{Function}`), the forwarded API and `/`; envelope decoding ([`handler::envelope`]), typed trigger payloads ([`handler::invocation`]), the trigger-edge error policy ([`handler::error`]) and the per-function handlers ([`handler::triggers`]) |
+//! | [`agent`] | `haymaker agent`: the scenario agent in each Container App — the document's phases as `az` argument vectors, retries, seeded cadence, events on the topic, graceful SIGTERM, optional model-assisted repair behind a guard |
 //! | [`api`] | the monitoring API under `/api/v1` (the contract, admin endpoints, OpenAPI document, API-key auth) and the dashboard page at `/` |
 //! | [`events`] | agents' event schema, idempotent ingestion into the archive, the per-run resource ledger |
 //! | [`run`] | the run's documents and the pure decisions over them: start, the run document, the tick plan, work units, names and tags |
@@ -28,6 +29,7 @@
 //! Function definitions live in `functions/<Name>/function.json`, the host configuration in
 //! `host.json`; both are embedded so `haymaker package` works from the binary alone.
 
+pub mod agent;
 pub mod api;
 pub mod azure;
 pub mod cleanup;

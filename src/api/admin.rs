@@ -82,7 +82,12 @@ fn request_from(body: &[u8], state: &AppState) -> Result<RunRequest, ApiError> {
     })
 }
 
-pub async fn post_run(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn post_run(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    crate::handler::limits::require_json(&headers)?;
     let request = request_from(&body, &state)?;
     match run::start_run_with(&state.store, &request, chrono::Utc::now(), &state.lifecycle).await? {
         StartOutcome::Started { run_id, scheduled_end_at } => {

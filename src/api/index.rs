@@ -44,6 +44,9 @@ impl ResourceFilter {
 #[derive(Debug, Default)]
 pub struct ResourceIndex {
     pub resources: Vec<Resource>,
+    /// Each resource's JSON, encoded once when the index is built: a page is then copied, not
+    /// encoded again.
+    json: Vec<Box<serde_json::value::RawValue>>,
     by_scenario: HashMap<String, Vec<u32>>,
     by_type: HashMap<String, Vec<u32>>,
     by_status: BTreeMap<ResourceStatus, Vec<u32>>,
@@ -66,7 +69,7 @@ impl ResourceIndex {
                 .or_default()
                 .push(i);
             index.by_status.entry(r.status).or_default().push(i);
-            index.resources.push(Resource {
+            let resource = Resource {
                 resource_id: r.resource_id.clone(),
                 resource_type: r.resource_type.clone(),
                 resource_name: r.resource_name.clone(),
@@ -76,9 +79,18 @@ impl ResourceIndex {
                 status: r.status,
                 deletion_attempts: r.deletion_attempts,
                 tags: r.tags.clone(),
-            });
+            };
+            index.json.push(
+                serde_json::value::to_raw_value(&resource).expect("a resource encodes as JSON"),
+            );
+            index.resources.push(resource);
         }
         index
+    }
+
+    /// The encoded JSON of the resource at `position`.
+    pub fn json_at(&self, position: u32) -> &serde_json::value::RawValue {
+        &self.json[position as usize]
     }
 
     /// How many resources a scenario has.
@@ -162,6 +174,14 @@ impl Selection {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The positions (in the index) of `range` of the selection.
+    pub fn positions(&self, range: std::ops::Range<usize>) -> Vec<u32> {
+        match self {
+            Selection::All(_) => (range.start as u32..range.end as u32).collect(),
+            Selection::Positions(p) => p[range].to_vec(),
+        }
     }
 
     /// The resources at `range` of the selection.

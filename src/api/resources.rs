@@ -5,7 +5,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use uuid::Uuid;
 
-use super::index::ResourceFilter;
+use std::sync::Arc;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use super::index::{ResourceFilter, ResourceIndex};
 use super::model::*;
 use super::params::{self, Paging, Params};
 use super::read::Monitor;
@@ -24,6 +28,46 @@ pub fn resource_filter(q: &Params) -> Result<ResourceFilter, ApiError> {
     })
 }
 
+/// One page of a run's resources: serialises as the contract's `ResourcesListResponse`, copying each
+/// resource's JSON encoded when the index was built.
+pub struct ResourcesPage {
+    run_id: Uuid,
+    index: Arc<ResourceIndex>,
+    positions: Vec<u32>,
+    pagination: Pagination,
+}
+
+impl ResourcesPage {
+    /// The page as the contract's owned type (the CLI's tables).
+    pub fn into_response(self) -> ResourcesListResponse {
+        ResourcesListResponse {
+            run_id: self.run_id,
+            resources: self
+                .positions
+                .iter()
+                .map(|&i| self.index.resources[i as usize].clone())
+                .collect(),
+            pagination: self.pagination,
+        }
+    }
+}
+
+impl Serialize for ResourcesPage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Resources<'a>(&'a ResourcesPage);
+        impl Serialize for Resources<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.positions.iter().map(|&i| self.0.index.json_at(i)))
+            }
+        }
+        let mut page = serializer.serialize_struct("ResourcesListResponse", 3)?;
+        page.serialize_field("run_id", &self.run_id)?;
+        page.serialize_field("resources", &Resources(self))?;
+        page.serialize_field("pagination", &self.pagination)?;
+        page.end()
+    }
+}
+
 impl Monitor {
     /// One page of a run's resources. Costs the change-token check plus O(page) once the run's
     /// ledger is indexed (see [`super::index`]).
@@ -32,7 +76,7 @@ impl Monitor {
         run_id: Uuid,
         filter: &ResourceFilter,
         paging: Paging,
-    ) -> Result<ResourcesListResponse, ApiError> {
+    ) -> Result<ResourcesPage, ApiError> {
         let index = self.index(run_id).await?;
         // No ledger yet: tell an unknown run from a run without resources.
         if index.resources.is_empty() && !self.exists(run_id).await? {
@@ -40,9 +84,10 @@ impl Monitor {
         }
         let selection = index.select(filter);
         let (range, pagination) = paging.window(selection.len())?;
-        Ok(ResourcesListResponse {
+        Ok(ResourcesPage {
             run_id,
-            resources: selection.page(&index, range).into_iter().cloned().collect(),
+            positions: selection.positions(range),
+            index,
             pagination,
         })
     }
@@ -60,7 +105,7 @@ pub async fn list_resources(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<ResourcesListResponse>, ApiError> {
+) -> Result<Json<ResourcesPage>, ApiError> {
     let run_id = params::run_id(&raw)?;
     let q = Params::parse(query.as_deref());
     let (filter, paging) = (resource_filter(&q)?, q.paging()?);

@@ -212,6 +212,27 @@ impl IdentityTokens {
         self.kind
     }
 
+    /// The managed identity of the process's host (Container Apps, Functions): the user-assigned
+    /// one with `resource_id` when given, else the system-assigned one. The agent sends its events
+    /// with it while `AZURE_CLIENT_*` hold the scenario principal's credentials for `az`.
+    pub fn managed(
+        resource_id: Option<&str>,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Self, String> {
+        let options = ManagedIdentityCredentialOptions {
+            user_assigned_id: resource_id.map(|id| UserAssignedId::ResourceId(id.to_string())),
+            client_options: SdkHttp::client_options(transport),
+        };
+        let credential = ManagedIdentityCredential::new(Some(options))
+            .map_err(|e| format!("managed identity: {e}"))?;
+        Ok(Self {
+            credential,
+            kind: CredentialKind::ManagedIdentity,
+            principal: resource_id.unwrap_or("managed-identity").to_string(),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
     async fn fetch(&self, scope: &str) -> Result<Secret, AzureError> {
         // One fetch at a time: callers waiting for the same scope then find it cached.
         let mut cache = self.cache.lock().await;

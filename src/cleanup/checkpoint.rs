@@ -134,6 +134,17 @@ pub enum Update {
         subscription: String,
         records: Vec<DeletionRecord>,
     },
+    /// Planned, but a step-time re-read found them not to be the run's: no longer deletions (the
+    /// skipped list, recorded when the subscription finishes, says why).
+    Kept {
+        subscription: String,
+        ids: Vec<String>,
+    },
+    /// Done, but the verification found the run's resources there again (created after the
+    /// discovery, by an agent or a provisioning step in flight): to be cleaned once more.
+    Reopened {
+        subscription: String,
+    },
     SubscriptionFinished {
         subscription: String,
         state: SubscriptionState,
@@ -195,6 +206,21 @@ pub fn apply(
                     }
                 }
             }
+        }
+        Update::Kept { subscription, ids } => {
+            let s = entry(&mut cp, subscription);
+            for id in ids {
+                let key = id.to_ascii_lowercase();
+                if s.deletions
+                    .get(&key)
+                    .is_some_and(|d| d.status != DeletionStatus::Deleted)
+                {
+                    s.deletions.remove(&key);
+                }
+            }
+        }
+        Update::Reopened { subscription } => {
+            entry(&mut cp, subscription).state = SubscriptionState::InProgress;
         }
         Update::SubscriptionFinished {
             subscription,

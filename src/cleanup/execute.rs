@@ -1,43 +1,23 @@
-//! One subscription: discover, re-read every candidate (the scope guard), plan, then delete wave by
-//! wave — steps of a wave at once up to a concurrency limit (the pipeline's token buckets pace the
+//! One subscription: discover, re-read the candidates (the scope guard: up front, or by each step
+//! right before its delete — see [`super::steps`]), plan, then delete wave by wave — steps of a wave at once up to a concurrency limit (the pipeline's token buckets pace the
 //! calls themselves), 409 conflicts retried with a growing pause, NotFound counted as deleted — and
 //! record each chunk of finished deletes in the checkpoint. A subscription that fails is recorded as
 //! failed, never as done, and never affects another.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::collections::BTreeSet;
 
-use chrono::Utc;
 use futures::stream::{self, StreamExt};
 use uuid::Uuid;
 
 use super::checkpoint::{DeletionRecord, DeletionStatus, Recorder, SubscriptionState, Update};
-use super::guard::{verdict, GuardVerdict};
+use super::guard::GuardVerdict;
 use super::model::RunFilter;
-use super::plan::{plan_subscription, Step, SubscriptionPlan};
-use super::ports::{ArmOps, Inventory, Progress, ProgressEvent, StepResult};
+use super::plan::{plan_subscription, SubscriptionPlan};
+use super::ports::{ArmOps, Inventory, Progress, ProgressEvent};
+use super::steps::{record, run_step, DeferredGuard, StepOutcome};
 use super::CleanupError;
-use crate::azure::arm::DeleteOutcome;
-use crate::azure::AzureError;
 
-/// How 409 conflicts (a dependant not gone yet, a name in transition) are retried.
-#[derive(Debug, Clone)]
-pub struct ConflictBackoff {
-    /// Tries in all, the first included.
-    pub attempts: u32,
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Default for ConflictBackoff {
-    fn default() -> Self {
-        Self {
-            attempts: 6,
-            initial: Duration::from_secs(2),
-            max: Duration::from_secs(30),
-        }
-    }
-}
+pub use super::steps::{guard_all, ConflictBackoff};
 
 /// Knobs of the deletes.
 #[derive(Debug, Clone)]
@@ -147,8 +127,25 @@ pub async fn clean_subscription(
     ids.extend(pending.iter().map(|(id, _)| id.clone()));
     ids.sort_by_key(|i| i.to_ascii_lowercase());
     ids.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let (observed, read_errors) = guard_all(arm, run_id, &ids, options.concurrency).await;
-    let plan = plan_subscription(&found, &observed, &done);
+    let pending_keys: BTreeSet<String> = pending
+        .iter()
+        .map(|(id, _)| id.to_ascii_lowercase())
+        .collect();
+    let guard = if dry_run {
+        DeferredGuard::none(run_id)
+    } else {
+        DeferredGuard::select(run_id, &found, &pending_keys)
+    };
+    ids.retain(|i| !guard.deferred().contains(&i.to_ascii_lowercase()));
+    let (mut observed, read_errors) = guard_all(arm, run_id, &ids, options.concurrency).await;
+    // Provisional: each of these steps re-reads its resource before deleting it.
+    observed.extend(
+        guard
+            .deferred()
+            .iter()
+            .map(|k| (k.clone(), GuardVerdict::Ours)),
+    );
+    let mut plan = plan_subscription(&found, &observed, &done);
     if !dry_run {
         // What the crashed attempt deleted without recording it: gone now, so deleted then.
         let finished: Vec<DeletionRecord> = pending
@@ -184,14 +181,31 @@ pub async fn clean_subscription(
             for chunk in wave.chunks(options.chunk.max(1)) {
                 // Owned items: a future that borrows from the iterator is not `Send` for every
                 // lifetime, which the handler's (Send) futures need.
-                let records: Vec<Vec<DeletionRecord>> = stream::iter(chunk.to_vec())
+                let guard = &guard;
+                let outcomes: Vec<StepOutcome> = stream::iter(chunk.to_vec())
                     .map(|step| async move {
-                        delete_step(arm, progress, &options.conflict, subscription, &step).await
+                        run_step(arm, progress, &options.conflict, guard, subscription, &step).await
                     })
                     .buffer_unordered(options.concurrency.max(1))
                     .collect()
                     .await;
-                let records: Vec<DeletionRecord> = records.into_iter().flatten().collect();
+                let mut records: Vec<DeletionRecord> = Vec::new();
+                let mut kept = Vec::new();
+                for outcome in outcomes {
+                    match outcome {
+                        StepOutcome::Records(r) => records.extend(r),
+                        StepOutcome::Kept(k) => kept.push(k),
+                    }
+                }
+                if !kept.is_empty() {
+                    recorder
+                        .record(Update::Kept {
+                            subscription: subscription.to_string(),
+                            ids: kept.iter().map(|k| k.id.clone()).collect(),
+                        })
+                        .await?;
+                    plan.skipped.extend(kept);
+                }
                 errors.extend(
                     records
                         .iter()
@@ -257,114 +271,4 @@ async fn finish(
             .await?;
     }
     Ok(())
-}
-
-/// Re-reads every id: the verdicts by lower-case id, and one message per id that could not be read.
-pub async fn guard_all(
-    arm: &dyn ArmOps,
-    run_id: Uuid,
-    ids: &[String],
-    concurrency: usize,
-) -> (BTreeMap<String, GuardVerdict>, Vec<String>) {
-    let reads: Vec<(String, Result<GuardVerdict, AzureError>)> = stream::iter(ids.to_vec())
-        .map(|id| async move {
-            let result = arm
-                .read_tags(&id)
-                .await
-                .map(|t| verdict(run_id, t.as_ref()));
-            (id, result)
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut observed = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (id, result) in reads {
-        match result {
-            Ok(v) => {
-                observed.insert(id.to_ascii_lowercase(), v);
-            }
-            Err(e) => errors.push(format!("{id}: cannot re-read its tags: {e}")),
-        }
-    }
-    (observed, errors)
-}
-
-fn record(
-    id: &str,
-    resource_type: &str,
-    status: DeletionStatus,
-    attempts: u32,
-    deleted_at: Option<chrono::DateTime<Utc>>,
-    error: Option<String>,
-) -> DeletionRecord {
-    DeletionRecord {
-        id: id.to_string(),
-        resource_type: resource_type.to_string(),
-        status,
-        attempts,
-        deleted_at,
-        error,
-        covered_by: None,
-    }
-}
-
-/// Deletes one step, retrying 409s; the records of the step and of what it covered.
-async fn delete_step(
-    arm: &dyn ArmOps,
-    progress: &dyn Progress,
-    backoff: &ConflictBackoff,
-    subscription: &str,
-    step: &Step,
-) -> Vec<DeletionRecord> {
-    let mut delay = backoff.initial;
-    let mut attempts = 1;
-    let result = loop {
-        match arm.delete(&step.id).await {
-            Err(e) if e.is_conflict() && attempts < backoff.attempts.max(1) => {
-                tracing::debug!(id = %step.id, attempts, ?delay, "conflict; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(backoff.max);
-                attempts += 1;
-            }
-            other => break other,
-        }
-    };
-    let now = Utc::now();
-    let (status, error, step_result) = match &result {
-        Ok(DeleteOutcome::Deleted) => (DeletionStatus::Deleted, None, StepResult::Deleted),
-        Ok(DeleteOutcome::AlreadyGone) => (DeletionStatus::Deleted, None, StepResult::AlreadyGone),
-        Err(e) => (
-            DeletionStatus::Failed,
-            Some(e.to_string()),
-            StepResult::Failed,
-        ),
-    };
-    progress.report(&ProgressEvent::Step {
-        subscription,
-        id: &step.id,
-        result: step_result,
-    });
-    let deleted_at = (status == DeletionStatus::Deleted).then_some(now);
-    let mut records = vec![DeletionRecord {
-        id: step.id.clone(),
-        resource_type: step.resource_type.clone(),
-        status,
-        attempts,
-        deleted_at,
-        error: error.clone(),
-        covered_by: None,
-    }];
-    if status == DeletionStatus::Deleted {
-        records.extend(step.covers.iter().map(|m| DeletionRecord {
-            id: m.id.clone(),
-            resource_type: m.resource_type.clone(),
-            status,
-            attempts,
-            deleted_at,
-            error: None,
-            covered_by: Some(step.id.clone()),
-        }));
-    }
-    records
 }

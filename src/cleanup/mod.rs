@@ -13,7 +13,8 @@
 //! | [`ports`] | the traits the engine calls ([`Inventory`], [`ArmOps`], [`IdentityOps`], [`Progress`]) |
 //! | [`azure_ports`] | those traits on the real clients (Resource Graph, ARM, RBAC, Graph, Key Vault) |
 //! | [`checkpoint`] | the checkpoint document in the state store and its pure merge |
-//! | [`execute`] | one subscription: discover, guard, plan, delete in waves with 409 retries |
+//! | [`execute`] | one subscription: discover, guard, plan, delete in waves, checkpoint as it goes |
+//! | [`steps`] | its calls: the guard's re-reads (up front, or deferred to each step) and the deletes with 409 retries |
 //! | [`identities`] | role assignments, service principals, applications, secrets: delete, purge, verify |
 //! | [`report`] | the contract's `CleanupReport` / `CleanupVerification` and the fuller [`CleanupOutcome`] |
 //! | [`engine`] | a whole run: every subscription in isolation, then identities, then verification |
@@ -31,6 +32,7 @@ pub mod model;
 pub mod plan;
 pub mod ports;
 pub mod report;
+pub mod steps;
 
 pub use checkpoint::{checkpoint_key, Checkpoint, SubscriptionState};
 pub use engine::{run_cleanup, verify_resources, CleanupOptions, CleanupRequest, Mode, Ports};

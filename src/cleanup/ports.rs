@@ -74,6 +74,8 @@ pub enum StepResult {
     Deleted,
     AlreadyGone,
     Failed,
+    /// Not deleted: re-read right before its delete, it was no longer the run's.
+    Kept,
 }
 
 /// What the engine is doing, as it does it.

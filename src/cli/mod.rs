@@ -1,5 +1,6 @@
 //! The `haymaker` command line: thin commands over the library.
 
+mod agent;
 mod cleanup;
 mod cleanup_render;
 mod logs;
@@ -70,6 +71,14 @@ enum Command {
     /// when cleanup is verified and the simulator holds nothing of the run. State goes to the
     /// configured store (HAYMAKER_STATE, else .haymaker/state), so `haymaker serve` shows the run.
     Sandbox(sandbox::SandboxArgs),
+    /// Run the scenario agent: what each scenario's Container App runs (see docs/AGENT.md).
+    ///
+    /// Reads the environment the orchestrator sets (HAYMAKER_RUN_ID, HAYMAKER_SCENARIO_DOCUMENT,
+    /// AZURE_CLIENT_ID/SECRET, HAYMAKER_RUN_END, the Service Bus namespace or connection string, …),
+    /// signs in with `az login --service-principal`, runs Phase 1, repeats Phase 2 at a seeded
+    /// cadence until the run's end, runs Phase 3 and reports every step on the topic. SIGTERM
+    /// finishes the current command, runs Phase 3 and exits 0. Exit 2: bad environment.
+    Agent,
     /// List, show, validate and select scenario documents.
     #[command(subcommand)]
     Scenarios(scenarios::ScenariosCommand),
@@ -158,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Settings { example_json } => settings::run(example_json),
         Command::Sim(args) => sim::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Agent => agent::run(),
         Command::Cleanup(args) => cleanup::cleanup(args),
         Command::Discover(args) => cleanup::discover(args),
         Command::Status { json } => monitor::status(json),

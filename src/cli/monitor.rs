@@ -285,6 +285,7 @@ pub fn resources(args: ResourcesArgs) -> ExitCode {
     let result = crate::api::params::run_id(&args.run_id).and_then(|id| {
         let filter = crate::api::resources::resource_filter(&q)?;
         rt.block_on(monitor.resources_page(id, &filter, q.paging()?))
+            .map(crate::api::resources::ResourcesPage::into_response)
     });
     finish(result, args.json, |r| {
         let rows: Vec<Vec<String>> = r

@@ -6,6 +6,7 @@ pub mod error;
 pub mod functions;
 mod http_envelope;
 pub mod invocation;
+pub mod limits;
 pub mod response;
 mod server;
 pub mod triggers;
@@ -29,8 +30,7 @@ pub use error::{InvocationError, TriggerError};
 pub use functions::FunctionName;
 pub use server::{serve, shutdown_signal, ServeOptions};
 
-/// Largest request body accepted (an envelope holds at most one Service Bus batch).
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub use limits::MAX_BODY_BYTES;
 
 /// Shared, read-only context of every invocation.
 #[derive(Clone)]
@@ -95,6 +95,7 @@ pub fn app(state: AppState) -> Router {
     http_routes(state.clone())
         .route("/{function}", post(invoke_function))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limits::json_rejections))
         .layer(middleware::from_fn(telemetry::invocation_span))
         .with_state(state)
 }
@@ -112,21 +113,31 @@ fn http_routes(state: AppState) -> Router<AppState> {
 async fn invoke_function(
     State(state): State<AppState>,
     Path(function): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
-) -> Result<Json<response::InvocationResponse>, InvocationError> {
-    let function: FunctionName = function.parse()?;
-    let envelope = envelope::Envelope::from_slice(&body)?;
-    tracing::debug!(%function, "invocation");
-    functions::invoke(&state, function, &envelope)
-        .await
-        .map(Json)
+) -> Response {
+    if let Err(e) = limits::require_json(&headers) {
+        return e.into_response();
+    }
+    let answer = async {
+        let function: FunctionName = function.parse()?;
+        let envelope = envelope::Envelope::from_slice(&body)?;
+        tracing::debug!(%function, "invocation");
+        functions::invoke(&state, function, &envelope)
+            .await
+            .map(Json)
+    };
+    let answer: Result<Json<response::InvocationResponse>, InvocationError> = answer.await;
+    answer.into_response()
 }
 
-async fn not_found() -> Response {
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path: String = uri.path().chars().take(200).collect();
     ApiError::new(
         StatusCode::NOT_FOUND,
         "NOT_FOUND",
-        "no such path; envelopes go to POST /{FunctionName}, the API lives under /api/v1",
+        format!("no such path `{path}`; envelopes go to POST /{{FunctionName}}, the API lives under /api/v1"),
     )
+    .with_details(serde_json::json!({"path": path}))
     .into_response()
 }

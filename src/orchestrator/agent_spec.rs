@@ -114,6 +114,10 @@ pub fn build(inputs: &AgentInputs<'_>) -> Result<ContainerApp, String> {
             ns,
         ));
     }
+    if let Some(id) = &s.agent.identity_id {
+        // The identity the agent sends its events with (Azure Service Bus Data Sender on the topic).
+        env.push(EnvVar::value("HAYMAKER_AGENT_IDENTITY_ID", id));
+    }
     for name in &s.azure.agent_secret_names {
         let secret = app_secret_name(name);
         secrets.push(AppSecret::key_vault(

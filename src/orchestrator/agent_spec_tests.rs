@@ -128,6 +128,49 @@ fn a_user_assigned_identity_reads_the_secrets_when_configured() {
         body["properties"]["configuration"]["secrets"][0]["identity"],
         id
     );
+    let env = env_of(&app);
+    assert!(
+        env.contains(&("HAYMAKER_AGENT_IDENTITY_ID".into(), Some(id.into()), None)),
+        "the agent learns the identity it publishes with: {env:?}"
+    );
+}
+
+/// Every variable the agent requires is one the spec sets (the agent reads exactly these names).
+#[test]
+fn the_spec_sets_every_variable_the_agent_requires() {
+    let s = settings(&[]);
+    let r = record();
+    let doc = crate::scenarios::Library::embedded()
+        .get("compute-01-linux-vm-nginx")
+        .expect("shipped scenario")
+        .document
+        .clone();
+    let app = build(&AgentInputs {
+        settings: &s,
+        run_id: Uuid::new_v4(),
+        scheduled_end_at: "2026-11-26T08:00:00Z".parse().unwrap(),
+        record: &r,
+        app_id: "app-123",
+        document: &doc,
+    })
+    .unwrap();
+    let env = env_of(&app);
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(k, _, _)| k == name)
+            .map(|(_, v, secret)| {
+                v.clone()
+                    .unwrap_or_else(|| format!("value-of-{}", secret.clone().unwrap_or_default()))
+            })
+    };
+    let inputs = crate::agent::AgentInputs::from_lookup(&lookup);
+    let inputs = inputs.expect("the agent starts from the spec's environment");
+    assert_eq!(inputs.client_id, "app-123");
+    assert_eq!(inputs.scenario, "compute-01-linux-vm");
+    assert_eq!(
+        inputs.service_bus.namespace.as_deref(),
+        Some("hm.servicebus.windows.net")
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use uuid::Uuid;
 
-use crate::cleanup::checkpoint::Recorder;
+use crate::cleanup::checkpoint::{Recorder, Update};
 use crate::cleanup::execute::{clean_subscription, ExecOptions};
 use crate::cleanup::identities::{clean_identities, discover_identities};
 use crate::cleanup::report::build_report;
@@ -15,7 +15,7 @@ use crate::cleanup::{
     verify_resources, CleanupError, CleanupOptions, CleanupStatus, NoProgress, RunIdentities,
     RunPrincipal, SubscriptionState,
 };
-use crate::run::{keys, Phase, RunState};
+use crate::run::{keys, Phase, RunState, WorkUnit};
 use crate::store::Decision;
 
 use super::{Orchestrator, OrchestratorError};
@@ -149,6 +149,13 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
     if state.cleanup.identities_done {
         return Ok("skipped: identities are already clean".into());
     }
+    if let Some(open) = state
+        .subscriptions
+        .iter()
+        .find(|s| !state.cleanup.subscriptions_done.contains(s))
+    {
+        return Ok(format!("skipped: {open} is being cleaned again"));
+    }
     let cloud = o.cloud()?;
     let ports = cloud.cleanup_ports();
     let mut ids = known_identities(&state);
@@ -175,6 +182,11 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
     // The run's retries so far: the finished invocations' (recorded) and this one's.
     report.azure_retries = Some(state.azure_retries + crate::azure::retry::retries_so_far());
     let verified = report.status == CleanupStatus::Verified;
+    let now = o.now();
+    let reopen = reopen_for(&state, &leftovers);
+    if !reopen.is_empty() && state.cleanup.identity_attempts + 1 < MAX_IDENTITY_ATTEMPTS {
+        return sweep_again(o, &recorder, run_id, &reopen, &leftovers, now).await;
+    }
     let value = serde_json::to_value(&report)
         .map_err(|e| OrchestratorError::Permanent(format!("cleanup report: {e}")))?;
     o.store
@@ -183,7 +195,6 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
             |_: Option<&serde_json::Value>| Decision::Write(value.clone(), ()),
         )
         .await?;
-    let now = o.now();
     let summary = format!(
         "cleanup {:?}: {} leftovers, {} unverified, {} identity failures",
         report.status,
@@ -218,4 +229,67 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
     } else {
         Err(OrchestratorError::NotYet(summary))
     }
+}
+
+/// The run's subscriptions that hold `leftovers` (resources of the run found by the verification).
+fn reopen_for(state: &RunState, leftovers: &[String]) -> Vec<String> {
+    state
+        .subscriptions
+        .iter()
+        .filter(|s| {
+            let prefix = format!("/subscriptions/{}/", s.to_ascii_lowercase());
+            leftovers
+                .iter()
+                .any(|l| l.to_ascii_lowercase().starts_with(&prefix))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Resources of the run appeared after their subscription was cleaned (an agent still at work, a
+/// provisioning step in flight when the run ended): those subscriptions are cleaned once more, then
+/// the identities and the verification run again.
+async fn sweep_again(
+    o: &Orchestrator,
+    recorder: &Recorder,
+    run_id: Uuid,
+    reopen: &[String],
+    leftovers: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, OrchestratorError> {
+    for subscription in reopen {
+        recorder
+            .record(Update::Reopened {
+                subscription: subscription.clone(),
+            })
+            .await?;
+    }
+    let summary = format!(
+        "{} resource(s) of the run appeared after cleanup; cleaning {} again",
+        leftovers.len(),
+        reopen.join(", ")
+    );
+    o.update_run(run_id, |run| {
+        run.cleanup.identity_attempts += 1;
+        run.cleanup
+            .subscriptions_done
+            .retain(|s| !reopen.contains(s));
+        for subscription in reopen {
+            run.leases.remove(
+                &WorkUnit::CleanupSubscription {
+                    run_id,
+                    subscription: subscription.clone(),
+                }
+                .lease_key(),
+            );
+        }
+        run.leases
+            .remove(&WorkUnit::CleanupIdentities { run_id }.lease_key());
+        run.cleanup.identities_error = Some(summary.clone());
+        run.record_error(now, "CLEANUP_SWEPT_AGAIN", summary.clone(), None);
+        true
+    })
+    .await?;
+    tracing::warn!(%run_id, %summary, "cleaning again");
+    Ok(summary)
 }

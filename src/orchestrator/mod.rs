@@ -56,6 +56,9 @@ pub enum OrchestratorError {
     /// A fault that retrying cannot fix.
     #[error("{0}")]
     Permanent(String),
+    /// The work was overtaken (the run moved on): stop, nothing to retry.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 impl From<AzureError> for OrchestratorError {
@@ -71,7 +74,9 @@ impl OrchestratorError {
             OrchestratorError::Store(e) => e.is_retriable(),
             OrchestratorError::Azure(e) => e.is_retriable(),
             OrchestratorError::NotYet(_) => true,
-            OrchestratorError::NotConfigured(_) | OrchestratorError::Permanent(_) => false,
+            OrchestratorError::NotConfigured(_)
+            | OrchestratorError::Permanent(_)
+            | OrchestratorError::Stopped(_) => false,
         }
     }
 }

@@ -77,6 +77,10 @@ pub async fn provision(
             .await;
             Ok(ProvisionOutcome::Running)
         }
+        Err(OrchestratorError::Stopped(why)) => {
+            tracing::warn!(%run_id, scenario, %why, "provisioning stopped");
+            Ok(ProvisionOutcome::Skipped(why))
+        }
         Err(e) => {
             let message = e.to_string();
             let attempts = o
@@ -126,40 +130,9 @@ async fn fail(
     Ok(ProvisionOutcome::Failed(reason.to_string()))
 }
 
-/// The first-created application of exactly `display_name` (ties broken by id), the one every
-/// concurrent provisioning of a scenario settles on.
-fn oldest(
-    apps: Vec<crate::azure::graph::Application>,
-    display_name: &str,
-) -> Option<crate::azure::graph::Application> {
-    apps.into_iter()
-        .filter(|a| a.display_name == display_name)
-        .min_by(|a, b| (a.created_date_time, &a.id).cmp(&(b.created_date_time, &b.id)))
-}
-
-/// Two deliveries of one unit (the host's at-least-once, or a redelivery after a crash while the
-/// first still runs) may both find no application and both create one. Each creator looks again
-/// after creating: every one of them sees the first-created application, so all settle on it, and
-/// a creator whose own is not that one deletes (and purges) its own.
-async fn settle_application(
-    cloud: &Cloud,
-    display_name: &str,
-    mine: crate::azure::graph::Application,
-) -> Result<crate::azure::graph::Application, OrchestratorError> {
-    let now = cloud.graph.find_applications(display_name).await?;
-    let Some(first) = oldest(now, display_name) else {
-        return Ok(mine);
-    };
-    if first.id == mine.id || first.id.is_empty() {
-        return Ok(mine);
-    }
-    tracing::warn!(display_name, kept = %first.id, removed = %mine.id, "a concurrent delivery created the same application; keeping the first");
-    cloud.graph.delete_application(&mine.id).await?;
-    cloud.graph.purge_deleted_item(&mine.id).await?;
-    Ok(first)
-}
-
-/// Records that `step` is done (and whatever `also` sets).
+/// Records that `step` is done (and whatever `also` sets) — the fence of every step: once the run
+/// has left provisioning (its end came, it was cancelled) or the scenario is no longer pending, the
+/// unit stops here instead of creating more for a cleanup that may already have looked.
 async fn done(
     o: &Orchestrator,
     run_id: Uuid,
@@ -167,14 +140,35 @@ async fn done(
     step: ProvisionStep,
     also: impl Fn(&mut ScenarioRecord),
 ) -> Result<(), OrchestratorError> {
+    let mut stopped = None;
     let updated = o
-        .update_scenario(run_id, &record.name, |r| {
-            also(r);
-            r.step = r.step.max(step);
-            true
+        .update_run(run_id, |run| {
+            if run.phase != Phase::Provisioning {
+                stopped = Some(format!("the run moved on to {:?}", run.phase));
+                return false;
+            }
+            match run.scenario_mut(&record.name) {
+                Some(r) if r.status == ScenarioStatus::Pending => {
+                    stopped = None;
+                    also(r);
+                    r.step = r.step.max(step);
+                    true
+                }
+                Some(r) => {
+                    stopped = Some(format!("the scenario is {}", r.status.as_str()));
+                    false
+                }
+                None => false,
+            }
         })
         .await?;
-    if let Some(r) = updated {
+    if let Some(why) = stopped {
+        return Err(OrchestratorError::Stopped(format!(
+            "provisioning of {} stopped after {step:?}: {why}",
+            record.name
+        )));
+    }
+    if let Some(r) = updated.and_then(|s| s.scenario(&record.name).cloned()) {
         *record = r;
     }
     Ok(())
@@ -204,10 +198,13 @@ async fn steps(
     let display_name = names::principal_name(run_id, &r.name);
     if r.step < ProvisionStep::Application || r.principal.is_none() {
         let existing = cloud.graph.find_applications(&display_name).await?;
-        let app = match oldest(existing, &display_name) {
-            Some(app) => app,
+        let (app, created) = match existing
+            .into_iter()
+            .find(|a| a.display_name == display_name)
+        {
+            Some(app) => (app, false),
             None => {
-                let mine = cloud
+                let app = cloud
                     .graph
                     .create_application(&NewApplication {
                         display_name: display_name.clone(),
@@ -215,7 +212,7 @@ async fn steps(
                         tags: vec![format!("haymaker-run-id:{run_id}")],
                     })
                     .await?;
-                settle_application(cloud, &display_name, mine).await?
+                (app, true)
             }
         };
         let principal = PrincipalRecord {
@@ -228,6 +225,18 @@ async fn steps(
             rec.principal.get_or_insert_with(|| principal.clone());
         })
         .await?;
+        // Two copies of this unit running at once may each create an application (Graph does
+        // not refuse a second one of the same name). The run document decides: the first
+        // recorded is the scenario's; a copy whose own is not deletes it (and purges it).
+        let recorded = r
+            .principal
+            .as_ref()
+            .map(|p| p.application_object_id.as_str());
+        if created && recorded != Some(app.id.as_str()) {
+            tracing::warn!(%run_id, scenario = %r.name, application = %app.id, "a concurrent copy created the scenario's application first; deleting this one");
+            cloud.graph.delete_application(&app.id).await?;
+            cloud.graph.purge_deleted_item(&app.id).await?;
+        }
     }
     let mut principal = r.principal.clone().expect("recorded above");
 
@@ -236,13 +245,25 @@ async fn steps(
         let sp = match found.into_iter().find(|p| p.app_id == principal.app_id) {
             Some(sp) => sp,
             None => {
-                cloud
+                let created = cloud
                     .graph
                     .create_service_principal(&NewServicePrincipal {
                         app_id: principal.app_id.clone(),
                         tags: vec![format!("haymaker-run-id:{run_id}")],
                     })
-                    .await?
+                    .await;
+                match created {
+                    Ok(sp) => sp,
+                    // A concurrent copy of this unit created it a moment ago: use that one.
+                    Err(e) if e.is_conflict() => cloud
+                        .graph
+                        .find_service_principals(&display_name)
+                        .await?
+                        .into_iter()
+                        .find(|p| p.app_id == principal.app_id)
+                        .ok_or(e)?,
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         principal.principal_object_id = Some(sp.id.clone());

@@ -184,7 +184,8 @@ impl Sandbox {
         self.run_id
     }
 
-    /// The emulated Functions host (its counters, its queue).
+    /// The emulated Functions host (its counters, its queue; tests fire extra timers or deliver
+    /// units twice through it).
     pub fn host(&self) -> &Arc<host::Host> {
         &self.host
     }
@@ -201,6 +202,11 @@ impl Sandbox {
 
     pub fn store(&self) -> &StateStore {
         &self.store
+    }
+
+    /// The run's (scaled) clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The run document now.

@@ -110,6 +110,10 @@ impl World {
                 body: representation.clone(),
             },
         );
+        for value in secrets.values() {
+            self.issued
+                .record(crate::sim::issued::SecretKind::ContainerAppSecret, value);
+        }
         self.container_apps
             .secret_values
             .insert(key.clone(), secrets);

@@ -47,6 +47,7 @@ pub mod filter;
 pub mod gate;
 pub mod graph;
 pub mod groups;
+pub mod issued;
 pub mod keyvault;
 pub mod kql;
 pub mod logs_ingestion;

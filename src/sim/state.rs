@@ -265,6 +265,8 @@ pub struct World {
     pub container_apps: super::container_apps::AppsState,
     /// Records the Logs Ingestion endpoint accepted ([`super::logs_ingestion`]).
     pub logs: super::logs_ingestion::Ingested,
+    /// Every secret handed out or stored ([`super::issued`]).
+    pub issued: super::issued::IssuedSecrets,
 }
 
 impl std::fmt::Debug for World {
@@ -343,7 +345,12 @@ impl World {
             resource_graph_quota: Default::default(),
             container_apps: Default::default(),
             logs: Default::default(),
+            issued: Default::default(),
         };
+        world.issued.record(
+            super::issued::SecretKind::ClientSecret,
+            &identity.client_secret,
+        );
         world.seed_owner(&identity.principal_object_id);
         world
     }

@@ -118,6 +118,10 @@ impl World {
         let mut mac = self.mac();
         mac.update(signed.as_bytes());
         let token = format!("{signed}.{}", B64.encode(mac.finalize().into_bytes()));
+        self.issued.record(
+            super::issued::SecretKind::AccessToken,
+            &crate::config::Secret::new(token.clone()),
+        );
         self.tokens.insert(token.clone(), issued);
         Ok((token, lifetime))
     }

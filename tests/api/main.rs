@@ -8,6 +8,7 @@ mod api_support;
 mod common;
 
 mod admin;
+mod bad_input;
 mod cli_monitor;
 mod contract;
 mod openapi;

@@ -6,8 +6,10 @@
 mod cleanup_support;
 
 mod cli_cleanup;
+mod concurrent_ticks;
 mod crash_loop;
 mod faults;
 mod resume;
 mod sandbox;
+mod secret_hygiene;
 mod sim;

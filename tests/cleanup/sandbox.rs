@@ -268,3 +268,71 @@ async fn cleanup_never_touches_foreign_or_other_run_resources_with_the_same_name
     let summary = sandbox.finish().await.unwrap();
     assert!(summary.passed(), "{}", summary.render());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resource_created_after_its_subscription_was_cleaned_is_swept_and_the_run_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sandbox = Sandbox::start(options(&dir, Size::Small, 5)).await.unwrap();
+    // Run until every subscription is cleaned, before the identities and the verification.
+    let state = loop {
+        let state = sandbox.step().await.unwrap().unwrap();
+        if state.phase == Phase::Cleanup
+            && state
+                .subscriptions
+                .iter()
+                .all(|s| state.cleanup.subscriptions_done.contains(s))
+            && !state.cleanup.identities_done
+        {
+            break state;
+        }
+        assert!(
+            !state.phase.is_terminal() && state.phase != Phase::Reporting,
+            "missed the moment: {:?}",
+            state.phase
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // An agent still at work creates one more resource, tagged as the run's, in a group of its own.
+    let run_id = sandbox.run_id();
+    let arm = ArmClient::new(
+        AzureConnection::from_settings(sandbox.settings())
+            .unwrap()
+            .pipeline(),
+    );
+    let sub = &state.subscriptions[0];
+    arm.create_or_update_resource_group(
+        sub,
+        "late-work",
+        &ResourceGroupSpec {
+            location: "eastus".into(),
+            tags: BTreeMap::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let late = format!(
+        "/subscriptions/{sub}/resourceGroups/late-work/providers/Microsoft.Network/publicIPAddresses/late"
+    );
+    let tags = names::tags(run_id, &state.scenarios[0].name);
+    arm.create_or_update_by_id(&late, &json!({"location": "eastus", "tags": tags}))
+        .await
+        .unwrap();
+    let end = sandbox.run_to_end().await.unwrap().unwrap();
+    assert!(
+        !sandbox
+            .sim()
+            .world()
+            .resources
+            .contains_key(&late.to_ascii_lowercase()),
+        "the late resource was left behind"
+    );
+    assert!(
+        end.errors
+            .iter()
+            .any(|e| e.error_code == "CLEANUP_SWEPT_AGAIN"),
+        "{:?}",
+        end.errors
+    );
+    let summary = sandbox.finish().await.unwrap();
+    assert!(summary.passed(), "{}", summary.render());
+}

@@ -98,6 +98,26 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
             &theirs,
         )
         .await;
+    // A run VNet whose subnet (stale in the index as the run's) now belongs to someone else: the
+    // subnet's own re-read keeps it, and its parent stays with it.
+    let parent = sim
+        .put(
+            &p,
+            &s0,
+            "shared",
+            "Microsoft.Network/virtualNetworks/vnet2",
+            &ours,
+        )
+        .await;
+    let foreign_child = sim
+        .put(
+            &p,
+            &s0,
+            "shared",
+            "Microsoft.Network/virtualNetworks/vnet2/subnets/theirs",
+            &theirs,
+        )
+        .await;
     // Another run's group with the same resource names, and in the other subscription a group with
     // the run group's very name, tagged with the other run.
     let other_group = sim.put_group(&p, &s0, "other-run", &theirs).await;
@@ -132,6 +152,15 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
             "Microsoft.Network/virtualNetworks",
             &ours,
         ));
+    inventory
+        .stale
+        .lock()
+        .unwrap()
+        .push(haymaker::cleanup::Found::new(
+            &foreign_child,
+            "Microsoft.Network/virtualNetworks/subnets",
+            &ours,
+        ));
     let arm = CountingArm::new(AzureArm::new(ArmClient::new(p.clone())));
     let directory = FakeDirectory::default();
     let (mine, _) = directory.add_principal(
@@ -160,6 +189,8 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
         &shared,
         &unmanaged,
         &retagged,
+        &parent,
+        &foreign_child,
         &other_group,
         &other_vm,
         &same_name,
@@ -177,6 +208,8 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
         &shared,
         &unmanaged,
         &retagged,
+        &parent,
+        &foreign_child,
         &other_group,
         &other_vm,
         &same_name,
@@ -186,14 +219,19 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
             "a delete was sent for {never}"
         );
     }
-    // The only run-tagged things left: the group that holds a stranger, and the unmanaged disk.
+    // The only run-tagged things left: the group that holds a stranger, the unmanaged disk and the
+    // VNet holding someone else's subnet.
     let mut left = sim.tagged_with(&r);
     left.sort();
-    let mut expected = vec![mixed.clone(), unmanaged.clone()];
+    let mut expected = vec![mixed.clone(), unmanaged.clone(), parent.clone()];
     expected.sort();
     assert_eq!(left, expected);
-    // The kept run group is reported, not hidden: the cleanup is partial.
-    assert_eq!(outcome.leftovers, std::slice::from_ref(&mixed));
+    // What was kept of the run's is reported, not hidden: the cleanup is partial.
+    let mut leftovers = outcome.leftovers.clone();
+    leftovers.sort();
+    let mut expected = vec![mixed.clone(), parent.clone()];
+    expected.sort();
+    assert_eq!(leftovers, expected);
     assert_eq!(outcome.report.status, CleanupStatus::Partial);
     let skipped: Vec<&str> = outcome
         .subscriptions
@@ -201,9 +239,21 @@ async fn foreign_and_other_run_resources_with_the_same_names_or_similar_tags_are
         .flat_map(|s| &s.skipped)
         .map(|s| s.id.as_str())
         .collect();
+    for kept in [&retagged, &mixed, &parent, &foreign_child] {
+        assert!(
+            skipped.contains(&kept.as_str()),
+            "{kept} not in {skipped:?}"
+        );
+    }
+    let why = outcome
+        .subscriptions
+        .iter()
+        .flat_map(|s| &s.skipped)
+        .find(|s| s.id == parent)
+        .map(|s| s.reason.clone());
     assert!(
-        skipped.contains(&retagged.as_str()) && skipped.contains(&mixed.as_str()),
-        "{skipped:?}"
+        why.as_deref().is_some_and(|r| r.contains("its child")),
+        "{why:?}"
     );
     // Identities: the run's principal (found by name) is gone; the other run's and the look-alike stay.
     {

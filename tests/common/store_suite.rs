@@ -55,18 +55,22 @@ pub async fn round_trip_and_preconditions(store: &StateStore) {
     assert!(store.read(&k2).await.unwrap().is_none());
 }
 
-/// `n` concurrent starts: exactly one run, every loser names the winner, no orphan run document.
-pub async fn concurrent_run_starts(store: &StateStore, n: usize) {
+/// `n` concurrent starts: exactly one run, every loser names the winner, no orphan run document,
+/// the status document names the winner and its `run_started` is archived once. Returns the winner.
+pub async fn concurrent_run_starts(store: &StateStore, n: usize) -> uuid::Uuid {
     use haymaker::run::{start_run, RunRequest, StartOutcome, StartTrigger};
     let request = RunRequest {
         size: haymaker::scenarios::Size::Small,
         duration_hours: 8.0,
         trigger: StartTrigger::Api,
     };
+    // Every starter waits at the barrier, so they all read "no active run" at about the same time.
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = Vec::new();
     for _ in 0..n {
-        let (store, request) = (store.clone(), request.clone());
+        let (store, request, barrier) = (store.clone(), request.clone(), barrier.clone());
         tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
             start_run(&store, &request, chrono::Utc::now())
                 .await
                 .unwrap()
@@ -92,6 +96,26 @@ pub async fn concurrent_run_starts(store: &StateStore, n: usize) {
         vec![format!("runs/{}/state.json", started[0])],
         "no orphan run documents"
     );
+    let status: serde_json::Value = store
+        .read_json(&haymaker::run::keys::current_status())
+        .await
+        .unwrap()
+        .expect("the status document exists")
+        .0;
+    assert_eq!(status["current_run_id"], started[0].to_string());
+    // The store may hold other tests' events (the Azurite suites share an account): only
+    // run_started events count here.
+    let events = store.list_all(Container::Logs, "").await.unwrap();
+    let starts: Vec<&String> = events
+        .iter()
+        .filter(|e| e.ends_with("-started.json"))
+        .collect();
+    assert_eq!(
+        starts,
+        [&format!("{0}/events/run-{0}-started.json", started[0])],
+        "one run_started, of the winner"
+    );
+    started[0]
 }
 
 pub async fn listing_pages_in_order(store: &StateStore) {

@@ -9,3 +9,4 @@ mod blob;
 mod blob_identity;
 mod local;
 mod run_start;
+mod start_trials;

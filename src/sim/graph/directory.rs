@@ -204,6 +204,8 @@ impl World {
         };
         app.passwords.push(credential.clone());
         let app_id = app.app_id.clone();
+        self.issued
+            .record(crate::sim::issued::SecretKind::Password, &secret);
         self.sync_principal(&app_id);
         Ok((credential, secret))
     }

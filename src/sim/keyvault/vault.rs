@@ -240,6 +240,8 @@ impl World {
             updated: now,
             value: new.value,
         };
+        self.issued
+            .record(crate::sim::issued::SecretKind::VaultValue, &version.value);
         let stored = self
             .vault
             .secrets

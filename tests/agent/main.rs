@@ -1,0 +1,12 @@
+//! The scenario agent (`haymaker agent`): step extraction over the shipped library, and the real
+//! binary run against a fake `az` on PATH, publishing to the in-repo AMQP broker (127.0.0.31-39).
+//!
+//! One test binary per area keeps the build small: each binary links the whole crate.
+
+#[path = "../amqp_broker/mod.rs"]
+mod amqp_broker;
+
+mod assisted;
+mod harness;
+mod run;
+mod steps;
