@@ -34,9 +34,21 @@ async fn serve_seeded(env: &[(&str, &str)]) -> Served {
     ))
     .unwrap();
     let seeded = api_support::seed(&store).await;
+    let (child, addr) = spawn_serve(dir.path(), env);
+    Served {
+        child,
+        addr,
+        seeded,
+        store,
+        _dir: dir,
+    }
+}
+
+/// `haymaker serve` on a free port over the local state in `state`: the process and its address.
+fn spawn_serve(state: &Path, env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_haymaker"));
     cmd.args(["serve", "--port", "0"])
-        .env("HAYMAKER_STATE", format!("file://{}", dir.path().display()))
+        .env("HAYMAKER_STATE", format!("file://{}", state.display()))
         .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
         .env_remove("HAYMAKER_API_KEY")
         .env("HAYMAKER_LOG_FORMAT", "json")
@@ -55,13 +67,7 @@ async fn serve_seeded(env: &[(&str, &str)]) -> Served {
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_string();
-    Served {
-        child,
-        addr,
-        seeded,
-        store,
-        _dir: dir,
-    }
+    (child, addr)
 }
 
 /// `tool` on PATH, or `None` after a loud SKIPPED line when HAYMAKER_SKIP_BROWSER=1.
@@ -201,15 +207,57 @@ async fn the_dashboard_in_headless_chromium_shows_the_seeded_run() {
     eprintln!("dashboard screenshot: {}", shot.display());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
-    let Some(bin) = tool_or_skip("schemathesis", "python3 -m pip install schemathesis") else {
-        return;
+/// The contract with its `run_id` and `scenario_name` path parameters narrowed to `run_ids` (plus an
+/// unknown run) and `scenarios`: schemathesis then asks about runs that exist, so the answers it
+/// checks against the schemas are real ones, not only 404s.
+fn contract_for(dir: &Path, run_ids: &[uuid::Uuid], scenarios: &[String]) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/contracts/monitoring-api.openapi.yaml"),
+    )
+    .unwrap();
+    let quoted = |items: Vec<String>| {
+        items
+            .iter()
+            .map(|i| format!("{i:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let served = serve_seeded(&[]).await;
-    let contract = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/contracts/monitoring-api.openapi.yaml");
-    let base = format!("http://{}/api/v1", served.addr);
+    let mut ids: Vec<String> = run_ids.iter().map(|r| r.to_string()).collect();
+    ids.push(uuid::Uuid::new_v4().to_string());
+    let run_example = r#"example: "550e8400-e29b-41d4-a716-446655440000""#;
+    // The path parameter's example (the same example also sits on a schema property).
+    let scenario_schema =
+        "description: Scenario identifier\n          schema:\n            type: string\n";
+    let scenario_example =
+        format!("{scenario_schema}            example: \"ai-ml-01-cognitive-services-vision\"");
+    assert_eq!(
+        text.matches(run_example).count(),
+        1,
+        "the contract's run id example moved"
+    );
+    assert_eq!(
+        text.matches(&scenario_example).count(),
+        1,
+        "the contract's scenario example moved"
+    );
+    let text = text
+        .replace(run_example, &format!("enum: [{}]", quoted(ids)))
+        .replace(
+            &scenario_example,
+            &format!(
+                "{scenario_schema}            enum: [{}]",
+                quoted(scenarios.to_vec())
+            ),
+        );
+    let path = dir.join("contract.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// schemathesis over `contract` against the API at `base`: zero 5xx, zero schema or content-type
+/// violations.
+async fn schemathesis(bin: PathBuf, contract: PathBuf, base: String) {
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
             .arg("run")
@@ -238,6 +286,69 @@ async fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
         "schemathesis found problems:\n{report}"
     );
     assert!(report.contains("passed"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
+    let Some(bin) = tool_or_skip("schemathesis", "python3 -m pip install schemathesis") else {
+        return;
+    };
+    let served = serve_seeded(&[]).await;
+    let seeded = &served.seeded;
+    let scenarios: Vec<String> = seeded.active_resources.keys().cloned().collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let contract = contract_for(
+        scratch.path(),
+        &[seeded.active, seeded.finished],
+        &scenarios,
+    );
+    schemathesis(bin, contract, format!("http://{}/api/v1", served.addr)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_over_a_sandbox_run_finds_no_server_errors_and_no_schema_violations() {
+    let Some(bin) = tool_or_skip("schemathesis", "python3 -m pip install schemathesis") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let summary = haymaker::sandbox::run(haymaker::sandbox::SandboxOptions {
+        seed: 9,
+        speed: Some(3000.0),
+        storage_env: std::collections::HashMap::from([(
+            "HAYMAKER_STATE".to_string(),
+            format!("file://{}", state.display()),
+        )]),
+        sim_dir: dir.path().join("sim"),
+        progress: false,
+        timeout: std::time::Duration::from_secs(400),
+        ..Default::default()
+    })
+    .await
+    .expect("the sandbox runs");
+    assert!(summary.passed(), "{}", summary.render());
+    let report = summary.report.as_ref().expect("the run report");
+    let scenarios: Vec<String> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scenario_name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!scenarios.is_empty());
+    let (child, addr) = spawn_serve(&state, &[]);
+    let _served = Killed(child);
+    let contract = contract_for(dir.path(), &[summary.run_id], &scenarios);
+    schemathesis(bin, contract, format!("http://{addr}/api/v1")).await;
+}
+
+/// Kills the served process when the test ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
