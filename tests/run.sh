@@ -46,3 +46,20 @@ if [ "${HAYMAKER_SKIP_BROWSER:-}" != "1" ]; then
 fi
 
 cargo test --all-targets --locked
+
+# A short fuzz of each input edge (docs/RELIABILITY.md): the committed corpora replayed, then 20 s
+# of new inputs per target. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets stable take them.
+# The corpora are copied so a run never changes the committed ones; FUZZ_SECONDS sets the time.
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "installing cargo-fuzz (cargo install)"
+  cargo install cargo-fuzz --locked
+fi
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
+for target in envelope agent_event scenario; do
+  rm -rf "target/fuzz-ci/$target" && mkdir -p "target/fuzz-ci/$target"
+  cp fuzz/corpus/"$target"/* "target/fuzz-ci/$target/"
+  echo "fuzz: $target for ${FUZZ_SECONDS} s"
+  RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "target/fuzz-ci/$target" -- \
+    -max_total_time="$FUZZ_SECONDS" -print_final_stats=1
+done
