@@ -173,19 +173,28 @@ pub async fn identities(o: &Orchestrator, run_id: Uuid) -> Result<String, Orches
         &CleanupOptions::default(),
     )
     .await;
-    let mut report = build_report(
-        &recorder.snapshot().await,
-        &outcome,
-        &leftovers,
-        &unverified,
-    );
+    let checkpoint = recorder.snapshot().await;
+    let mut report = build_report(&checkpoint, &outcome, &leftovers, &unverified);
     // The run's retries so far: the finished invocations' (recorded) and this one's.
     report.azure_retries = Some(state.azure_retries + crate::azure::retry::retries_so_far());
     let verified = report.status == CleanupStatus::Verified;
     let now = o.now();
-    let reopen = reopen_for(&state, &leftovers);
+    // What a subscription's cleanup deliberately kept (not the run's any more, or holding something
+    // that is not) is no reason to clean it again.
+    let kept: std::collections::BTreeSet<String> = checkpoint
+        .subscriptions
+        .values()
+        .flat_map(|s| &s.skipped)
+        .map(|k| k.id.to_ascii_lowercase())
+        .collect();
+    let appeared: Vec<String> = leftovers
+        .iter()
+        .filter(|l| !kept.contains(&l.to_ascii_lowercase()))
+        .cloned()
+        .collect();
+    let reopen = reopen_for(&state, &appeared);
     if !reopen.is_empty() && state.cleanup.identity_attempts + 1 < MAX_IDENTITY_ATTEMPTS {
-        return sweep_again(o, &recorder, run_id, &reopen, &leftovers, now).await;
+        return sweep_again(o, &recorder, run_id, &reopen, &appeared, now).await;
     }
     let value = serde_json::to_value(&report)
         .map_err(|e| OrchestratorError::Permanent(format!("cleanup report: {e}")))?;
