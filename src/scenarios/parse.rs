@@ -144,7 +144,8 @@ fn check_name(doc: &mut Doc, name: &str) -> Option<Area> {
         .max_by_key(|a| a.slug().len());
     let ok = area.is_some_and(|a| {
         let rest = &name[a.slug().len() + 1..];
-        let (nn, slug) = rest.split_at(rest.len().min(2));
+        // By `get`, not `split_at`: byte 2 may fall inside a multi-byte character (found by fuzzing).
+        let (nn, slug) = (rest.get(..2).unwrap_or(""), rest.get(2..).unwrap_or(""));
         nn.len() == 2
             && nn.chars().all(|c| c.is_ascii_digit())
             && slug.len() > 1

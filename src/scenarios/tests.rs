@@ -208,6 +208,25 @@ fn metadata_problems_are_reported() {
     );
 }
 
+/// Found by `cargo fuzz run scenario` (fuzz/artifacts): a name whose number is cut by a multi-byte
+/// character panicked in the name check; it is a named problem like any other bad name.
+#[test]
+fn a_multi_byte_character_in_the_number_is_a_bad_name_not_a_panic() {
+    for name in [
+        "containers-0\u{78d}atio-acr-build-tasks.md",
+        "containers-\u{e9}1-acr.md",
+        "containers-01\u{e9}-acr.md",
+        "containers-\u{e9}.md",
+    ] {
+        let p = problems(name, &good());
+        assert!(
+            p.iter()
+                .any(|l| l.contains("is not `{area}-{NN}-{slug}.md`")),
+            "{name}: {p:#?}"
+        );
+    }
+}
+
 #[test]
 fn shell_problems_carry_the_document_line() {
     let text = good().replace(
