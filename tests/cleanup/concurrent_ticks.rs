@@ -5,7 +5,7 @@
 //! simulator must hold exactly one application, service principal, resource group and container
 //! app per scenario, and the run must still complete with nothing left.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use haymaker::run::{names, Phase};
@@ -123,18 +123,8 @@ fn provision_units(answer: &haymaker::sandbox::host::Answer, run: Uuid) -> Vec<s
 async fn concurrent_ticks_and_duplicated_provision_units_never_double_provision() {
     let dir = tempfile::tempdir().unwrap();
     let mut sandbox = Sandbox::start(SandboxOptions {
-        size: Size::Small,
-        seed: 7,
         speed: Some(800.0),
-        duration_hours: 8.0,
-        storage_env: HashMap::from([(
-            "HAYMAKER_STATE".to_string(),
-            format!("file://{}", dir.path().join("state").display()),
-        )]),
-        sim_dir: dir.path().join("sim"),
-        progress: false,
-        timeout: Duration::from_secs(400),
-        ..SandboxOptions::default()
+        ..crate::sandbox::options(&dir, Size::Small, 7)
     })
     .await
     .unwrap();

@@ -12,7 +12,8 @@ use haymaker::sandbox::{Sandbox, SandboxOptions};
 use haymaker::scenarios::Size;
 use serde_json::json;
 
-fn options(dir: &tempfile::TempDir, size: Size, seed: u64) -> SandboxOptions {
+/// A sandbox on its own state directory and simulator under `dir`, the clock ×3000.
+pub(crate) fn options(dir: &tempfile::TempDir, size: Size, seed: u64) -> SandboxOptions {
     SandboxOptions {
         size,
         seed,

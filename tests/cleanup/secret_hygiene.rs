@@ -6,7 +6,7 @@
 //! every answer of the monitoring API for the run, during monitoring and after the end. Zero hits.
 //! The scan is shown to work: a planted secret, logged and written to a blob, is found.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::Request;
 use haymaker::handler::{app, AppState};
 use haymaker::run::Phase;
-use haymaker::sandbox::{Sandbox, SandboxOptions};
+use haymaker::sandbox::Sandbox;
 use haymaker::scenarios::Size;
 use haymaker::sim::issued::SecretKind;
 use haymaker::store::{BlobKey, Container, StateStore};
@@ -160,22 +160,9 @@ fn scan(secrets: &[(String, String)], haystacks: &[Haystack]) -> Vec<(String, St
 async fn no_secret_of_a_run_reaches_logs_blobs_or_api_answers() {
     captured();
     let dir = tempfile::tempdir().unwrap();
-    let mut sandbox = Sandbox::start(SandboxOptions {
-        size: Size::Small,
-        seed: 5,
-        speed: Some(3000.0),
-        duration_hours: 8.0,
-        storage_env: HashMap::from([(
-            "HAYMAKER_STATE".to_string(),
-            format!("file://{}", dir.path().join("state").display()),
-        )]),
-        sim_dir: dir.path().join("sim"),
-        progress: false,
-        timeout: Duration::from_secs(400),
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
+    let mut sandbox = Sandbox::start(crate::sandbox::options(&dir, Size::Small, 5))
+        .await
+        .unwrap();
     let run = sandbox.run_id();
     let mut settings = sandbox.settings().clone();
     settings.api_key = Some(haymaker::config::Secret::new(API_KEY));
