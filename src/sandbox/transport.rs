@@ -78,7 +78,7 @@ impl HandlerTransport {
             HandlerTransport::InProcess(app) => {
                 let request = Request::post(format!("/{function}"))
                     .header("content-type", "application/json")
-                    .header("x-azure-functions-invocationid", invocation_id)
+                    .header("x-azure-functions-invocationid", invocation_id.as_str())
                     .body(Body::from(envelope.to_string()))
                     .expect("a valid request");
                 let response = match app.clone().oneshot(request).await {
@@ -89,10 +89,14 @@ impl HandlerTransport {
                 let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
                     .await
                     .unwrap_or_default();
-                Ok(Answer {
-                    status,
-                    body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                })
+                Ok(host_log(
+                    function,
+                    &invocation_id,
+                    Answer {
+                        status,
+                        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    },
+                ))
             }
             HandlerTransport::Http { base, client } => {
                 let lost = |e: reqwest::Error| Unreachable {
@@ -102,18 +106,45 @@ impl HandlerTransport {
                 let response = client
                     .post(format!("{base}/{function}"))
                     .header("content-type", "application/json")
-                    .header("x-azure-functions-invocationid", invocation_id)
+                    .header("x-azure-functions-invocationid", invocation_id.as_str())
                     .body(envelope.to_string())
                     .send()
                     .await
                     .map_err(lost)?;
                 let status = response.status().as_u16();
                 let bytes = response.bytes().await.map_err(lost)?;
-                Ok(Answer {
-                    status,
-                    body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                })
+                Ok(host_log(
+                    function,
+                    &invocation_id,
+                    Answer {
+                        status,
+                        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    },
+                ))
             }
         }
     }
+}
+
+/// What the Functions host does with an answer: the handler's `Logs` lines go into the function's
+/// log (target `functions_host`, info), and at trace level the host notes the outputs it hands to
+/// the bindings, so a test that scans the logs (secret hygiene) also sees every answer.
+fn host_log(function: &str, invocation_id: &str, answer: Answer) -> Answer {
+    if let Some(lines) = answer.body["Logs"].as_array() {
+        for line in lines {
+            let line = line
+                .as_str()
+                .map_or_else(|| line.to_string(), str::to_string);
+            tracing::info!(target: "functions_host", function, invocation_id, "{line}");
+        }
+    }
+    tracing::trace!(
+        target: "functions_host",
+        function,
+        invocation_id,
+        status = answer.status,
+        outputs = %answer.body["Outputs"],
+        "invocation answered"
+    );
+    answer
 }

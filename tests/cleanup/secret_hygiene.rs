@@ -2,8 +2,10 @@
 //! secret, every service principal password the simulated Graph created, every bearer token its
 //! token endpoint issued, every Key Vault value (the agents' secrets), inline Container App
 //! secrets, the API key — is searched for in every log line the process emitted (a capturing
-//! subscriber, JSON lines as under the host, at debug level), every blob of the state store, and
-//! every answer of the monitoring API for the run, during monitoring and after the end. Zero hits.
+//! subscriber, JSON lines as under the host, at debug level, plus what the played Functions host
+//! logs of every invocation answer: its `Logs` lines and outputs), every blob of the state store,
+//! every answer of the monitoring API for the run, during monitoring and after the end, and the
+//! run's live log stream (Server-Sent Events) from Monitoring to the end. Zero hits.
 //! The scan is shown to work: a planted secret, logged and written to a blob, is found.
 
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ use haymaker::scenarios::Size;
 use haymaker::sim::issued::SecretKind;
 use haymaker::store::{BlobKey, Container, StateStore};
 use http_body_util::BodyExt;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 const API_KEY: &str = "hygiene-api-key-7f3c9a21d4e8";
@@ -34,7 +37,9 @@ fn captured() -> &'static Arc<Mutex<Vec<u8>>> {
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,functions_host=trace",
+            ))
             .with_writer(move || Capture(sink.clone()))
             .finish();
         tracing::subscriber::set_global_default(subscriber)
@@ -86,7 +91,44 @@ async fn blobs(store: &StateStore) -> Vec<Haystack> {
     out
 }
 
-/// Every monitoring API answer for the run (the SSE stream aside: it never ends).
+/// The run's log stream as it arrives, read in the background until aborted (it never ends).
+fn open_stream(router: &axum::Router, run: uuid::Uuid) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    let request = Request::get(format!("/api/v1/runs/{run}/logs/stream"))
+        .header("x-api-key", API_KEY)
+        .body(Body::empty())
+        .unwrap();
+    let router = router.clone();
+    let task = tokio::spawn(async move {
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "the log stream opens");
+        let mut body = response.into_body();
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(data));
+            }
+        }
+    });
+    (text, task)
+}
+
+/// How many log entries the run has (`/logs`' `total_items`).
+async fn log_count(router: &axum::Router, run: uuid::Uuid) -> usize {
+    let path = format!("/api/v1/runs/{run}/logs?page_size=1");
+    let request = Request::get(&path)
+        .header("x-api-key", API_KEY)
+        .body(Body::empty())
+        .unwrap();
+    let answer = answer(router, request, &path).await;
+    let body = answer.text.split_once('\n').unwrap().1;
+    let page: serde_json::Value = serde_json::from_str(body).unwrap();
+    page["pagination"]["total_items"].as_u64().unwrap() as usize
+}
+
+/// Every monitoring API answer for the run (the SSE stream is read by [`open_stream`]).
 async fn api_answers(
     router: &axum::Router,
     run: uuid::Uuid,
@@ -179,9 +221,34 @@ async fn no_secret_of_a_run_reaches_logs_blobs_or_api_answers() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     answers.extend(api_answers(&router, run, &scenarios).await);
+    let at_open = log_count(&router, run).await;
+    let (stream, reader) = open_stream(&router, run);
     let end = sandbox.run_to_end().await.unwrap().unwrap();
     assert_eq!(end.phase, Phase::Completed, "{:?}", end.errors);
     answers.extend(api_answers(&router, run, &scenarios).await);
+    // The stream sent the history and everything archived while it was open: every entry.
+    let at_end = log_count(&router, run).await;
+    assert!(
+        at_end > at_open,
+        "events arrived while streaming: {at_open} → {at_end}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let streamed = loop {
+        let sent = stream.lock().unwrap().matches("event: log").count();
+        if sent >= at_end {
+            break sent;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream sent {sent} of {at_end} entries"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    reader.abort();
+    answers.push(Haystack {
+        place: format!("log stream ({streamed} entries)"),
+        text: stream.lock().unwrap().clone(),
+    });
 
     let issued = sandbox.sim().world().issued_secrets();
     let mut secrets: Vec<(String, String)> = issued
@@ -226,6 +293,14 @@ async fn no_secret_of_a_run_reaches_logs_blobs_or_api_answers() {
         lines.len() > 100,
         "the run's logs were captured: {}",
         lines.len()
+    );
+    let host_lines = lines
+        .iter()
+        .filter(|l| l.text.contains("\"functions_host\"") && l.text.contains("invocation answered"))
+        .count();
+    assert!(
+        host_lines > 10,
+        "the host logged the invocation answers: {host_lines}"
     );
     assert!(
         blob_texts.len() > 10,
