@@ -12,6 +12,7 @@ pub mod identity;
 pub mod keyvault;
 pub mod lro;
 mod pipeline;
+mod request;
 pub mod resource_graph;
 pub mod resources;
 pub mod retry;

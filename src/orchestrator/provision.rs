@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::azure::graph::{NewApplication, NewPassword, NewServicePrincipal};
-use crate::azure::keyvault::{NewSecret, OnSoftDeleted};
 use crate::azure::resources::ResourceGroupSpec;
 use crate::azure::AzureError;
-use crate::run::{names, Phase, PrincipalRecord, ProvisionStep, ScenarioRecord, ScenarioStatus};
+use crate::run::{names, Phase, ProvisionStep, ScenarioRecord, ScenarioStatus};
 use crate::scenarios::{RoleScope, Scenario};
 
 use super::agent_spec::{self, AgentInputs};
+
+#[path = "provision_identity.rs"]
+mod identity;
 use super::{Cloud, Orchestrator, OrchestratorError};
 
 /// What one `provision` unit came to.
@@ -195,118 +196,16 @@ async fn steps(
         done(o, run_id, &mut r, ProvisionStep::ResourceGroup, |_| {}).await?;
     }
 
-    let display_name = names::principal_name(run_id, &r.name);
-    if r.step < ProvisionStep::Application || r.principal.is_none() {
-        let existing = cloud.graph.find_applications(&display_name).await?;
-        let (app, created) = match existing
-            .into_iter()
-            .find(|a| a.display_name == display_name)
-        {
-            Some(app) => (app, false),
-            None => {
-                let app = cloud
-                    .graph
-                    .create_application(&NewApplication {
-                        display_name: display_name.clone(),
-                        notes: Some(format!("haymaker run {run_id}, scenario {}", r.name)),
-                        tags: vec![format!("haymaker-run-id:{run_id}")],
-                    })
-                    .await?;
-                (app, true)
-            }
-        };
-        let principal = PrincipalRecord {
-            display_name: display_name.clone(),
-            application_object_id: app.id.clone(),
-            app_id: app.app_id.clone(),
-            principal_object_id: None,
-        };
-        done(o, run_id, &mut r, ProvisionStep::Application, |rec| {
-            rec.principal.get_or_insert_with(|| principal.clone());
-        })
-        .await?;
-        // Two copies of this unit running at once may each create an application (Graph does
-        // not refuse a second one of the same name). The run document decides: the first
-        // recorded is the scenario's; a copy whose own is not deletes it (and purges it).
-        let recorded = r
-            .principal
-            .as_ref()
-            .map(|p| p.application_object_id.as_str());
-        if created && recorded != Some(app.id.as_str()) {
-            tracing::warn!(%run_id, scenario = %r.name, application = %app.id, "a concurrent copy created the scenario's application first; deleting this one");
-            cloud.graph.delete_application(&app.id).await?;
-            cloud.graph.purge_deleted_item(&app.id).await?;
-        }
-    }
-    let mut principal = r.principal.clone().expect("recorded above");
-
-    if r.step < ProvisionStep::ServicePrincipal || principal.principal_object_id.is_none() {
-        let found = cloud.graph.find_service_principals(&display_name).await?;
-        let sp = match found.into_iter().find(|p| p.app_id == principal.app_id) {
-            Some(sp) => sp,
-            None => {
-                let created = cloud
-                    .graph
-                    .create_service_principal(&NewServicePrincipal {
-                        app_id: principal.app_id.clone(),
-                        tags: vec![format!("haymaker-run-id:{run_id}")],
-                    })
-                    .await;
-                match created {
-                    Ok(sp) => sp,
-                    // A concurrent copy of this unit created it a moment ago: use that one.
-                    Err(e) if e.is_conflict() => cloud
-                        .graph
-                        .find_service_principals(&display_name)
-                        .await?
-                        .into_iter()
-                        .find(|p| p.app_id == principal.app_id)
-                        .ok_or(e)?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        principal.principal_object_id = Some(sp.id.clone());
-        done(o, run_id, &mut r, ProvisionStep::ServicePrincipal, |rec| {
-            if let Some(p) = rec.principal.as_mut() {
-                p.principal_object_id.get_or_insert_with(|| sp.id.clone());
-            }
-        })
-        .await?;
-    }
-    let principal = r.principal.clone().expect("recorded above");
-    let sp_object_id = principal
-        .principal_object_id
-        .clone()
-        .expect("recorded above");
-
     let secrets = cloud
         .secrets
         .as_ref()
         .ok_or_else(|| OrchestratorError::NotConfigured("KEY_VAULT_URL is not set".into()))?;
-    if r.step < ProvisionStep::Secret {
-        // A password is added only when the vault does not hold one yet: a retry after this step
-        // finds it and adds none.
-        if secrets.get(&r.secret_name, None).await?.is_none() {
-            let password = cloud
-                .graph
-                .add_password(
-                    &principal.application_object_id,
-                    &NewPassword {
-                        display_name: "haymaker agent".into(),
-                        end_date_time: Some(scheduled_end_at + chrono::Duration::days(1)),
-                    },
-                )
-                .await?;
-            let mut secret = NewSecret::new(password.secret_text);
-            secret.tags = tags.clone();
-            secret.content_type = Some(format!("client secret of {}", principal.app_id));
-            secrets
-                .set(&r.secret_name, &secret, OnSoftDeleted::Purge)
-                .await?;
-        }
-        done(o, run_id, &mut r, ProvisionStep::Secret, |_| {}).await?;
-    }
+    let principal =
+        identity::provision(o, cloud, secrets, run_id, scheduled_end_at, &mut r, &tags).await?;
+    let sp_object_id = principal
+        .principal_object_id
+        .clone()
+        .expect("recorded by identity::provision");
 
     let group_scope = format!(
         "/subscriptions/{}/resourceGroups/{}",
