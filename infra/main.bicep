@@ -61,6 +61,19 @@ param agentWorkloadProfileMaxNodes int = 5
 @description('Key Vault secret names every agent gets (HAYMAKER_AGENT_SECRET_NAMES, comma-separated).')
 param agentSecretNames string = ''
 
+@description('How agents handle a step that failed its retries (HAYMAKER_AGENT_MODE): deterministic, or assisted by a model. Assisted needs the Key Vault secret anthropic-api-key, listed in agentSecretNames.')
+@allowed([
+  'deterministic'
+  'assisted'
+])
+param agentMode string = 'deterministic'
+
+@description('Assisted mode: the model the agents ask (HAYMAKER_AGENT_MODEL); empty: the agent\'s default.')
+param agentModel string = ''
+
+@description('Assisted mode: base URL of the Messages API (HAYMAKER_AGENT_MODEL_URL); empty: the agent\'s default.')
+param agentModelUrl string = ''
+
 @description('Service Bus topic of the agents\' events (HAYMAKER_EVENTS_TOPIC).')
 param eventsTopicName string = 'agent-logs'
 
@@ -253,6 +266,9 @@ module functionApp 'modules/functionapp.bicep' = {
     agentCpu: agentCpu
     agentMemoryGib: agentMemoryGib
     agentWorkloadProfileName: agentWorkloadProfileName
+    agentMode: agentMode
+    agentModel: agentModel
+    agentModelUrl: agentModelUrl
     eventsTopicName: eventsTopicName
     eventsSubscriptionName: eventsSubscriptionName
     eventsTailSubscriptionName: eventsTailSubscriptionName

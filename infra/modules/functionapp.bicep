@@ -60,6 +60,19 @@ param agentMemoryGib string
 @description('HAYMAKER_AGENT_WORKLOAD_PROFILE')
 param agentWorkloadProfileName string
 
+@description('HAYMAKER_AGENT_MODE')
+@allowed([
+  'deterministic'
+  'assisted'
+])
+param agentMode string
+
+@description('HAYMAKER_AGENT_MODEL (empty: the agent\'s default)')
+param agentModel string
+
+@description('HAYMAKER_AGENT_MODEL_URL (empty: the agent\'s default)')
+param agentModelUrl string
+
 @description('HAYMAKER_EVENTS_TOPIC')
 param eventsTopicName string
 
@@ -109,6 +122,9 @@ var haymakerSettings = {
   HAYMAKER_AGENT_MEMORY_GIB: agentMemoryGib
   HAYMAKER_AGENT_WORKLOAD_PROFILE: agentWorkloadProfileName
   HAYMAKER_AGENT_IDENTITY_ID: agentIdentityId
+  HAYMAKER_AGENT_MODE: agentMode
+  HAYMAKER_AGENT_MODEL: agentModel
+  HAYMAKER_AGENT_MODEL_URL: agentModelUrl
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace
   HAYMAKER_EVENTS_TOPIC: eventsTopicName
   HAYMAKER_EVENTS_SUBSCRIPTION: eventsSubscriptionName

@@ -6,9 +6,16 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+/// `deterministic` (default) or `assisted`; the model and its URL. The orchestrator's settings of
+/// the same names (`config::catalog`) are passed on to the agents.
+pub use crate::config::catalog::{
+    HAYMAKER_AGENT_MODE, HAYMAKER_AGENT_MODEL, HAYMAKER_AGENT_MODEL_URL,
+};
 use crate::config::catalog::{
     HAYMAKER_EVENTS_TOPIC, SERVICE_BUS_CONNECTION, SERVICE_BUS_NAMESPACE,
 };
+/// How the agent handles a failed step (the orchestrator's `HAYMAKER_AGENT_MODE`).
+pub use crate::config::AgentMode as Mode;
 use crate::config::{Secret, ServiceBusSettings, SettingProblem};
 
 pub const HAYMAKER_RUN_ID: &str = "HAYMAKER_RUN_ID";
@@ -25,13 +32,9 @@ pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
 pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
 /// The agents' user-assigned identity (resource id), which may send to the topic.
 pub const HAYMAKER_AGENT_IDENTITY_ID: &str = "HAYMAKER_AGENT_IDENTITY_ID";
-/// `deterministic` (default) or `assisted`.
-pub const HAYMAKER_AGENT_MODE: &str = "HAYMAKER_AGENT_MODE";
 /// The model API key of assisted mode: the Key Vault secret `anthropic-api-key` in
 /// `HAYMAKER_AGENT_SECRET_NAMES`, exposed as `HAYMAKER_SECRET_<NAME>`.
 pub const MODEL_API_KEY: &str = "HAYMAKER_SECRET_ANTHROPIC_API_KEY";
-pub const HAYMAKER_AGENT_MODEL: &str = "HAYMAKER_AGENT_MODEL";
-pub const HAYMAKER_AGENT_MODEL_URL: &str = "HAYMAKER_AGENT_MODEL_URL";
 /// Seed of the operations' order and cadence (default: derived from run id and scenario).
 pub const HAYMAKER_AGENT_SEED: &str = "HAYMAKER_AGENT_SEED";
 /// Factor on every pause (cadence and retry backoff): 1 is real time, 0.001 a thousand times faster.
@@ -43,15 +46,6 @@ pub const HAYMAKER_AGENT_AZ: &str = "HAYMAKER_AGENT_AZ";
 
 pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
 pub const DEFAULT_MODEL_URL: &str = "https://api.anthropic.com";
-
-/// How the agent handles a failed step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Retry, then record and skip.
-    Deterministic,
-    /// As deterministic, then ask the model for a corrected command and run it if the guard passes.
-    Assisted,
-}
 
 /// The model assisted mode asks.
 #[derive(Debug, Clone)]
@@ -220,18 +214,16 @@ impl AgentInputs {
             bad(&mut p, SERVICE_BUS_NAMESPACE, format!("missing; set the Service Bus namespace (identity-based) or {SERVICE_BUS_CONNECTION} (a connection string)"));
         }
         let topic = get(HAYMAKER_EVENTS_TOPIC).unwrap_or_else(|| "agent-logs".into());
-        let mode = match get(HAYMAKER_AGENT_MODE).as_deref().map(str::trim) {
+        let mode = match get(HAYMAKER_AGENT_MODE).map(|m| m.trim().to_string()) {
             None => Mode::Deterministic,
-            Some(m) if m.eq_ignore_ascii_case("deterministic") => Mode::Deterministic,
-            Some(m) if m.eq_ignore_ascii_case("assisted") => Mode::Assisted,
-            Some(m) => {
+            Some(m) => m.parse::<Mode>().unwrap_or_else(|fix| {
                 bad(
                     &mut p,
                     HAYMAKER_AGENT_MODE,
-                    format!("`{m}` is not a mode; use deterministic or assisted"),
+                    format!("`{m}` is not a mode; {fix}"),
                 );
                 Mode::Deterministic
-            }
+            }),
         };
         let model = if mode == Mode::Assisted {
             model_settings(&mut p, &get)

@@ -109,6 +109,7 @@ pub fn run(args: SandboxArgs) -> ExitCode {
         handler,
         faults: args.faults,
         lro_polls: args.lro_polls,
+        ..SandboxOptions::default()
     };
     let runtime = match super::runtime(super::Threads::Many) {
         Ok(rt) => rt,

@@ -59,6 +59,12 @@ pub const HAYMAKER_AGENT_CPU: &str = "HAYMAKER_AGENT_CPU";
 pub const HAYMAKER_AGENT_MEMORY_GIB: &str = "HAYMAKER_AGENT_MEMORY_GIB";
 pub const HAYMAKER_AGENT_WORKLOAD_PROFILE: &str = "HAYMAKER_AGENT_WORKLOAD_PROFILE";
 pub const HAYMAKER_AGENT_IDENTITY_ID: &str = "HAYMAKER_AGENT_IDENTITY_ID";
+pub const HAYMAKER_AGENT_MODE: &str = "HAYMAKER_AGENT_MODE";
+pub const HAYMAKER_AGENT_MODEL: &str = "HAYMAKER_AGENT_MODEL";
+pub const HAYMAKER_AGENT_MODEL_URL: &str = "HAYMAKER_AGENT_MODEL_URL";
+/// The Key Vault secret (in `HAYMAKER_AGENT_SECRET_NAMES`) holding assisted mode's model API key;
+/// agents get it as `HAYMAKER_SECRET_ANTHROPIC_API_KEY`.
+pub const AGENT_MODEL_KEY_SECRET: &str = "anthropic-api-key";
 pub const SERVICE_BUS_CONNECTION: &str = "ServiceBusConnection";
 pub const SERVICE_BUS_NAMESPACE: &str = "ServiceBusConnection__fullyQualifiedNamespace";
 pub const HAYMAKER_EVENTS_TOPIC: &str = "HAYMAKER_EVENTS_TOPIC";
@@ -154,6 +160,15 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(HAYMAKER_AGENT_IDENTITY_ID, None, false,
       "Resource id of the user-assigned identity agents read their Key Vault secrets with (it needs Key Vault Secrets User); unset: each app's system-assigned identity.",
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/haymaker/providers/Microsoft.ManagedIdentity/userAssignedIdentities/haymaker-agents"),
+    s(HAYMAKER_AGENT_MODE, Some("deterministic"), false,
+      "How agents handle a step that failed its retries: `deterministic` (record and skip) or `assisted` (ask the model for a corrected command; needs `anthropic-api-key` in `HAYMAKER_AGENT_SECRET_NAMES`).",
+      "deterministic"),
+    s(HAYMAKER_AGENT_MODEL, None, false,
+      "Assisted mode: the model the agents ask; unset: the agent's default (`claude-sonnet-4-5`).",
+      ""),
+    s(HAYMAKER_AGENT_MODEL_URL, None, false,
+      "Assisted mode: base URL of the Messages API; unset: the agent's default (`https://api.anthropic.com`).",
+      ""),
     s(SERVICE_BUS_CONNECTION, None, true,
       "Service Bus connection string (local use); in Azure use the identity-based setting below.",
       ""),

@@ -1,6 +1,7 @@
 //! Typed settings, loaded once from the environment (the Function App's app settings) and validated
 //! with one error that lists every problem at once.
 
+mod agent_mode;
 pub mod catalog;
 mod logs;
 mod secret;
@@ -8,6 +9,7 @@ mod secret;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+pub use agent_mode::AgentMode;
 pub use catalog::{spec, SettingSpec, SETTINGS};
 pub use logs::LogsIngestionSettings;
 pub use secret::Secret;
@@ -62,6 +64,11 @@ pub struct AgentSettings {
     pub workload_profile: String,
     /// User-assigned identity the agents read their Key Vault secrets with; `None`: system-assigned.
     pub identity_id: Option<String>,
+    pub mode: AgentMode,
+    /// Assisted mode's model; `None`: the agent's default.
+    pub model: Option<String>,
+    /// Assisted mode's Messages API base URL; `None`: the agent's default.
+    pub model_url: Option<url::Url>,
 }
 
 /// Storage settings as the Functions app has them.
@@ -280,7 +287,15 @@ impl Settings {
             memory_gib,
             workload_profile: r.raw(HAYMAKER_AGENT_WORKLOAD_PROFILE).unwrap_or_default(),
             identity_id: r.raw(HAYMAKER_AGENT_IDENTITY_ID),
+            mode: r
+                .parse::<AgentMode>(HAYMAKER_AGENT_MODE, "an agent mode")
+                .unwrap_or_default(),
+            model: r.raw(HAYMAKER_AGENT_MODEL),
+            model_url: r.url(HAYMAKER_AGENT_MODEL_URL),
         };
+        if let Err(e) = agent_mode::check_model_key(agent.mode, &azure.agent_secret_names) {
+            r.problem(HAYMAKER_AGENT_MODE, e);
+        }
         let service_bus = ServiceBusSettings {
             connection_string: r.secret(SERVICE_BUS_CONNECTION),
             namespace: r.raw(SERVICE_BUS_NAMESPACE),

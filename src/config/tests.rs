@@ -24,6 +24,70 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(s.agent.memory_gib, 64.0);
     assert_eq!(s.log_format, LogFormat::Auto);
     assert!(s.azure.agent_secret_names.is_empty());
+    assert_eq!(s.agent.mode, AgentMode::Deterministic);
+    assert_eq!(s.agent.model, None);
+    assert_eq!(s.agent.model_url, None);
+}
+
+#[test]
+fn an_unknown_agent_mode_names_the_setting_the_value_and_the_modes() {
+    let err = load(&[(HAYMAKER_AGENT_MODE, "creative")]).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert_eq!(err.problems[0].name, HAYMAKER_AGENT_MODE);
+    let text = err.to_string();
+    assert!(text.contains("HAYMAKER_AGENT_MODE"), "{text}");
+    assert!(text.contains("`creative`"), "{text}");
+    assert!(text.contains("deterministic or assisted"), "{text}");
+}
+
+#[test]
+fn assisted_mode_loads_when_the_model_key_secret_is_listed() {
+    let s = load(&[
+        (HAYMAKER_AGENT_MODE, " Assisted "),
+        (HAYMAKER_AGENT_SECRET_NAMES, "other, Anthropic-API-Key"),
+        (HAYMAKER_AGENT_MODEL, "claude-test"),
+        (HAYMAKER_AGENT_MODEL_URL, "http://127.0.0.1:9"),
+    ])
+    .expect("assisted with its key is valid");
+    assert_eq!(s.agent.mode, AgentMode::Assisted);
+    assert_eq!(s.agent.model.as_deref(), Some("claude-test"));
+    assert_eq!(
+        s.agent.model_url.as_ref().map(url::Url::as_str),
+        Some("http://127.0.0.1:9/")
+    );
+}
+
+#[test]
+fn assisted_mode_without_the_model_key_is_reported_with_every_other_problem() {
+    let err = load(&[
+        (SIMULATION_SIZE, "huge"),
+        (HAYMAKER_AGENT_MODE, "assisted"),
+        (HAYMAKER_AGENT_SECRET_NAMES, "openai-key"),
+        (HAYMAKER_AGENT_MODEL_URL, "ftp://models"),
+    ])
+    .unwrap_err();
+    let names: Vec<_> = err.problems.iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            SIMULATION_SIZE,
+            HAYMAKER_AGENT_MODEL_URL,
+            HAYMAKER_AGENT_MODE
+        ]
+    );
+    let text = err.to_string();
+    assert!(text.starts_with("3 setting problem(s)"), "{text}");
+    let problem = &err.problems[2].problem;
+    for needle in [
+        HAYMAKER_AGENT_SECRET_NAMES,
+        HAYMAKER_AGENT_MODE,
+        "`anthropic-api-key`",
+        "deterministic",
+    ] {
+        assert!(problem.contains(needle), "{needle} missing from: {problem}");
+    }
+    // Deterministic mode needs no key.
+    load(&[(HAYMAKER_AGENT_MODE, "deterministic")]).expect("no key needed");
 }
 
 #[test]

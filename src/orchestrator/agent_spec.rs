@@ -1,6 +1,7 @@
 //! The Container App an agent runs as: image, size and workload profile from the settings; the
-//! scenario, run and principal in its environment; the principal's password and the agent secrets
-//! as Key Vault references (never values); tags on the app. Pure, so it is tested as data.
+//! scenario, run and principal in its environment, and the agent mode (with the model settings when
+//! set); the principal's password and the agent secrets (assisted mode's model key among them) as
+//! Key Vault references (never values); tags on the app. Pure, so it is tested as data.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use crate::azure::container_apps::{
     AppSecret, Configuration, Container, ContainerApp, EnvVar, IdentityType, ManagedIdentity,
     Resources, Scale, Template, UserAssignedIdentity,
 };
-use crate::config::Settings;
+use crate::config::{catalog, Settings};
 use crate::run::{names, ScenarioRecord};
 
 /// The container app's secret holding the principal's password.
@@ -118,6 +119,21 @@ pub fn build(inputs: &AgentInputs<'_>) -> Result<ContainerApp, String> {
         // The identity the agent sends its events with (Azure Service Bus Data Sender on the topic).
         env.push(EnvVar::value("HAYMAKER_AGENT_IDENTITY_ID", id));
     }
+    env.push(EnvVar::value(
+        catalog::HAYMAKER_AGENT_MODE,
+        s.agent.mode.as_str(),
+    ));
+    if let Some(model) = &s.agent.model {
+        env.push(EnvVar::value(catalog::HAYMAKER_AGENT_MODEL, model));
+    }
+    if let Some(url) = &s.agent.model_url {
+        env.push(EnvVar::value(
+            catalog::HAYMAKER_AGENT_MODEL_URL,
+            url.as_str(),
+        ));
+    }
+    // The model key of assisted mode is one of these (`catalog::AGENT_MODEL_KEY_SECRET`, checked
+    // when the settings load): a Key Vault reference like the others.
     for name in &s.azure.agent_secret_names {
         let secret = app_secret_name(name);
         secrets.push(AppSecret::key_vault(

@@ -188,3 +188,120 @@ fn missing_settings_are_named() {
     .unwrap_err();
     assert!(err.contains("CONTAINER_APPS_ENVIRONMENT_ID"), "{err}");
 }
+
+fn build_with(s: &Settings) -> ContainerApp {
+    build(&AgentInputs {
+        settings: s,
+        run_id: Uuid::nil(),
+        scheduled_end_at: "2026-11-26T08:00:00Z".parse().unwrap(),
+        record: &record(),
+        app_id: "app-123",
+        document: "# doc",
+    })
+    .unwrap()
+}
+
+/// The environment as the agent reads it: values as given, secret references as a made-up value.
+fn agent_view(app: &ContainerApp) -> impl Fn(&str) -> Option<String> {
+    let env = env_of(app);
+    move |name: &str| {
+        env.iter()
+            .find(|(k, _, _)| k == name)
+            .map(|(_, v, secret)| {
+                v.clone()
+                    .unwrap_or_else(|| format!("value-of-{}", secret.clone().unwrap_or_default()))
+            })
+    }
+}
+
+#[test]
+fn agents_run_deterministically_unless_the_settings_say_otherwise() {
+    let app = build_with(&settings(&[]));
+    let env = env_of(&app);
+    assert!(
+        env.contains(&(
+            "HAYMAKER_AGENT_MODE".into(),
+            Some("deterministic".into()),
+            None
+        )),
+        "{env:?}"
+    );
+    for absent in [
+        "HAYMAKER_AGENT_MODEL",
+        "HAYMAKER_AGENT_MODEL_URL",
+        crate::agent::inputs::MODEL_API_KEY,
+    ] {
+        assert!(
+            env.iter().all(|(k, _, _)| k != absent),
+            "{absent} is set: {env:?}"
+        );
+    }
+    let inputs = crate::agent::AgentInputs::from_lookup(&agent_view(&app)).unwrap();
+    assert_eq!(inputs.mode, crate::agent::Mode::Deterministic);
+    assert!(inputs.model.is_none());
+}
+
+#[test]
+fn assisted_mode_reaches_the_agent_with_the_model_key_as_a_key_vault_reference() {
+    let s = settings(&[
+        ("HAYMAKER_AGENT_MODE", "assisted"),
+        (
+            "HAYMAKER_AGENT_SECRET_NAMES",
+            "openai-key,anthropic-api-key",
+        ),
+        ("HAYMAKER_AGENT_MODEL", "claude-test"),
+        ("HAYMAKER_AGENT_MODEL_URL", "https://models.example.com/"),
+    ]);
+    let app = build_with(&s);
+    let env = env_of(&app);
+    let get = |n: &str| {
+        env.iter()
+            .find(|(k, _, _)| k == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} is not set: {env:?}"))
+    };
+    assert_eq!(get("HAYMAKER_AGENT_MODE").1.as_deref(), Some("assisted"));
+    assert_eq!(
+        get("HAYMAKER_AGENT_MODEL").1.as_deref(),
+        Some("claude-test")
+    );
+    assert_eq!(
+        get("HAYMAKER_AGENT_MODEL_URL").1.as_deref(),
+        Some("https://models.example.com/")
+    );
+    let key = get(crate::agent::inputs::MODEL_API_KEY);
+    assert_eq!(key.1, None, "the key is never a plain value");
+    assert_eq!(key.2.as_deref(), Some("kv-anthropic-api-key"));
+
+    let body = serde_json::to_value(&app).unwrap();
+    let secrets = body["properties"]["configuration"]["secrets"]
+        .as_array()
+        .unwrap();
+    let secret = secrets
+        .iter()
+        .find(|x| x["name"] == "kv-anthropic-api-key")
+        .expect("the referenced secret is the app's");
+    assert_eq!(
+        secret["keyVaultUrl"],
+        "https://hm-kv.vault.azure.net/secrets/anthropic-api-key"
+    );
+    assert_eq!(secret["identity"], "system");
+    assert!(secret.get("value").is_none());
+
+    // The agent starts in assisted mode from exactly this environment.
+    let inputs = crate::agent::AgentInputs::from_lookup(&agent_view(&app))
+        .expect("the agent starts from the spec's environment");
+    assert_eq!(inputs.mode, crate::agent::Mode::Assisted);
+    let model = inputs.model.expect("model settings in assisted mode");
+    assert_eq!(model.model, "claude-test");
+    assert_eq!(model.base_url.as_str(), "https://models.example.com/");
+    assert_eq!(model.api_key.expose(), "value-of-kv-anthropic-api-key");
+}
+
+#[test]
+fn the_model_key_secret_is_exposed_under_the_name_the_agent_reads() {
+    assert_eq!(
+        secret_env_name(crate::config::catalog::AGENT_MODEL_KEY_SECRET),
+        crate::agent::inputs::MODEL_API_KEY
+    );
+}

@@ -38,7 +38,7 @@ use crate::sim::{SimConfig, SimOptions, SimServer};
 use crate::store::StateStore;
 
 pub use options::{clock_factor, handler_state, policy, HandlerMode, SandboxError, SandboxOptions};
-use options::{settings_of, settings_vars};
+use options::{seed_vault, settings_of, settings_vars};
 pub use process::{HandlerCommand, HandlerProcess, SandboxClock};
 pub use summary::Summary;
 
@@ -78,6 +78,7 @@ impl Sandbox {
             config: Self::sim_config(&options, factor),
         })
         .await?;
+        seed_vault(&sim, &options)?;
         let vars = settings_vars(&sim, &options);
         let settings = Arc::new(settings_of(&vars)?);
         let store = StateStore::from_settings(&settings).map_err(SandboxError::Settings)?;

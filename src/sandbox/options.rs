@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::{catalog, Settings};
+use crate::config::{catalog, Secret, Settings};
 use crate::handler::AppState;
 use crate::orchestrator::Orchestrator;
 use crate::run::Policy;
@@ -54,6 +54,12 @@ pub struct SandboxOptions {
     /// Polls a long-running operation answers "still running" before it completes [default: the
     /// simulator's].
     pub lro_polls: Option<u32>,
+    /// Settings (catalogue names) laid over the ones pointing at the simulator, e.g.
+    /// `HAYMAKER_AGENT_MODE` and `HAYMAKER_AGENT_SECRET_NAMES`.
+    pub settings_env: HashMap<String, String>,
+    /// Secrets stored in the simulated Key Vault before the run starts (name, value): the agents'
+    /// secrets `HAYMAKER_AGENT_SECRET_NAMES` lists, which validation looks for.
+    pub vault_secrets: Vec<(String, Secret)>,
 }
 
 impl Default for SandboxOptions {
@@ -70,6 +76,8 @@ impl Default for SandboxOptions {
             handler: HandlerMode::InProcess,
             faults: None,
             lro_polls: None,
+            settings_env: HashMap::new(),
+            vault_secrets: Vec::new(),
         }
     }
 }
@@ -107,6 +115,7 @@ pub(super) fn settings_vars(sim: &SimServer, options: &SandboxOptions) -> HashMa
             vars.insert(name.to_string(), v.clone());
         }
     }
+    vars.extend(options.settings_env.clone());
     vars.insert(catalog::SIMULATION_SIZE.into(), options.size.to_string());
     vars.insert(
         catalog::HAYMAKER_RUN_DURATION_HOURS.into(),
@@ -115,6 +124,25 @@ pub(super) fn settings_vars(sim: &SimServer, options: &SandboxOptions) -> HashMa
     vars.entry(catalog::HAYMAKER_AGENT_IMAGE.into())
         .or_insert_with(|| "haymaker-sandbox/agent:simulated".into());
     vars
+}
+
+/// Stores the options' agent secrets in the simulated Key Vault.
+pub(super) fn seed_vault(sim: &SimServer, options: &SandboxOptions) -> Result<(), SandboxError> {
+    let mut world = sim.sim.world();
+    for (name, value) in &options.vault_secrets {
+        let new = crate::sim::keyvault::vault::NewVersion {
+            value: value.clone(),
+            content_type: None,
+            tags: Default::default(),
+            enabled: true,
+            not_before: None,
+            expires: None,
+        };
+        world
+            .set_secret(name, new, chrono::Utc::now())
+            .map_err(|e| SandboxError::Settings(format!("vault secret {name}: {e}")))?;
+    }
+    Ok(())
 }
 
 pub(super) fn settings_of(vars: &HashMap<String, String>) -> Result<Settings, SandboxError> {

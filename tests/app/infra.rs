@@ -90,7 +90,7 @@ fn the_function_app_is_a_linux_custom_handler_with_identity_based_storage() {
 /// Where a setting's value in the Function App comes from: haymakerSettings names a parameter of
 /// functionapp.bicep, which main.bicep fills from one of its own parameters. Returns that one's
 /// default.
-fn main_default_behind(setting: &str) -> String {
+pub(crate) fn main_default_behind(setting: &str) -> String {
     let app = file("modules/functionapp.bicep");
     let inner = var(app, "haymakerSettings")[setting]
         .as_str()
@@ -119,6 +119,7 @@ fn settings_with_a_code_default_keep_it_in_bicep() {
         catalog::HAYMAKER_AGENT_CPU,
         catalog::HAYMAKER_AGENT_MEMORY_GIB,
         catalog::HAYMAKER_AGENT_WORKLOAD_PROFILE,
+        catalog::HAYMAKER_AGENT_MODE,
         catalog::HAYMAKER_EVENTS_TOPIC,
         catalog::HAYMAKER_EVENTS_SUBSCRIPTION,
         catalog::HAYMAKER_EVENTS_TAIL_SUBSCRIPTION,

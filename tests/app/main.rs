@@ -10,6 +10,7 @@ mod infra_support;
 mod cli_scenarios;
 mod handler_envelopes;
 mod infra;
+mod infra_agent_mode;
 mod layout;
 mod scenario_library;
 mod serve_process;

@@ -1,10 +1,12 @@
-//! Cleanup against the simulator, its resumption, its CLI, and whole sandbox runs.
+//! Cleanup against the simulator, its resumption, its CLI, and whole sandbox runs (the agent mode
+//! among their settings).
 //!
 //! One test binary per area keeps the build small: each binary links the whole crate.
 
 #[path = "../cleanup_support/mod.rs"]
 mod cleanup_support;
 
+mod agent_mode;
 mod cli_cleanup;
 mod concurrent_ticks;
 mod crash_loop;
