@@ -13,7 +13,7 @@ use crate::scenarios::{PhaseKind, SplitMix64};
 
 use super::assist::ModelClient;
 use super::exec::{AzRunner, CommandResult};
-use super::inputs::{AgentInputs, Mode};
+use super::inputs::AgentInputs;
 use super::report::{LogEventKind as Log, Reporter, ResourceEventKind as Res};
 use super::resources::{ids_in_output, Inventory};
 use super::steps::{AgentCommand, AgentStep, Effect, Plan};
@@ -111,7 +111,7 @@ impl Agent {
         let started = format!(
             "agent for {} started ({} mode; {} deployment, {} operation and {} cleanup steps; until {})",
             i.scenario,
-            if i.mode == Mode::Assisted { "assisted" } else { "deterministic" },
+            i.mode.as_str(),
             self.plan.deployment.len(),
             self.plan.operations.len(),
             self.plan.cleanup.len(),
