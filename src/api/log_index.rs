@@ -90,7 +90,7 @@ pub struct LogIndex {
     next_slot: Option<u64>,
 }
 
-fn list_for<'a, K: PartialEq + Copy>(lists: &'a mut Vec<(K, Vec<u32>)>, k: K) -> &'a mut Vec<u32> {
+fn list_for<K: PartialEq + Copy>(lists: &mut Vec<(K, Vec<u32>)>, k: K) -> &mut Vec<u32> {
     let i = match lists.iter().position(|(x, _)| *x == k) {
         Some(i) => i,
         None => {

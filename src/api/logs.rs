@@ -1,9 +1,9 @@
 //! `GET /runs/{run_id}/logs` (paged, filtered, searched) and `GET /runs/{run_id}/logs/stream`
 //! (Server-Sent Events: the history since `since`, then new events as they are archived, with
-//! keep-alive comments). Events are read through [`crate::events::reader`] only.
-//!
-//! Cost: the archive is one blob per delivery, so a page reads the run's whole archive (O(run), not
-//! O(page)); an index of the archive would be needed for O(page).
+//! keep-alive comments). Both are answered from the run's in-memory log index
+//! ([`super::log_index`]): a page or the stream's history costs O(page) plus reading what was
+//! archived since the previous request (found through the archive's journal,
+//! [`crate::events::journal`]); the first request of a process for a run reads the whole archive once.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -1,7 +1,8 @@
 //! The log index (`api::log_index`): events archived after the first request are served by the next
 //! one (single and batch deliveries, a blob whose journal slot was lost and came with the
 //! redelivery, archive blobs written before the journal existed), and a warm process — or a second
-//! process over the same store — answers exactly what a process that reads everything afresh does.
+//! process over the same store — answers exactly what a process that reads everything afresh does;
+//! so do `/metrics` from the runs' cached facts after a run's documents changed.
 
 use crate::api_support::{self, deliver, log_event};
 use crate::common::*;
@@ -231,4 +232,29 @@ async fn a_second_process_and_a_lost_journal_slot_never_leave_stale_pages() {
     let last = answers(&one.router, &qs).await;
     assert_eq!(last, fresh(&store, &qs).await);
     assert!(messages(&last[0]).contains(&"slot came with the redelivery".to_string()));
+}
+
+#[tokio::test]
+async fn metrics_follow_a_run_whose_documents_changed() {
+    let warm = test_app();
+    let seeded = api_support::seed(&warm.store).await;
+    let q = vec!["/api/v1/metrics?period=week".to_string()];
+    let before = answers(&warm.router, &q).await;
+    assert_eq!(before, fresh(&warm.store, &q).await);
+    // The finished run's cleanup is redone and reports fewer deletions.
+    let key = haymaker::run::keys::cleanup_report(seeded.finished);
+    let (mut report, etag) = warm.store.read_json::<Value>(&key).await.unwrap().unwrap();
+    let deleted = report["verification"]["actually_deleted"].as_u64().unwrap();
+    report["verification"]["actually_deleted"] = (deleted - 1).into();
+    warm.store.replace_json(&key, &report, &etag).await.unwrap();
+    let after = answers(&warm.router, &q).await;
+    assert_eq!(
+        after,
+        fresh(&warm.store, &q).await,
+        "the cached facts were re-read"
+    );
+    assert_eq!(
+        after[0]["total_resources_deleted"].as_u64().unwrap() + 1,
+        before[0]["total_resources_deleted"].as_u64().unwrap()
+    );
 }
