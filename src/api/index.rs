@@ -200,10 +200,13 @@ impl Selection {
     }
 }
 
-/// Indexes of recently used runs, each with the change token of the ledger it was built from.
+/// Indexes of recently used runs, each with the change token of the ledger it was built from; the
+/// log indexes ([`super::log_index`]) and the runs' facts behind `/metrics` ([`super::run_facts`]).
 #[derive(Default)]
 pub struct IndexCache {
     entries: Mutex<Vec<(Uuid, String, Arc<ResourceIndex>)>>,
+    pub logs: super::log_index::LogCache,
+    pub facts: super::run_facts::FactsCache,
 }
 
 impl IndexCache {

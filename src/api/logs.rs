@@ -1,12 +1,13 @@
 //! `GET /runs/{run_id}/logs` (paged, filtered, searched) and `GET /runs/{run_id}/logs/stream`
 //! (Server-Sent Events: the history since `since`, then new events as they are archived, with
-//! keep-alive comments). Events are read through [`crate::events::reader`] only.
-//!
-//! Cost: the archive is one blob per delivery, so a page reads the run's whole archive (O(run), not
-//! O(page)); an index of the archive would be needed for O(page).
+//! keep-alive comments). Both are answered from the run's in-memory log index
+//! ([`super::log_index`]): a page or the stream's history costs O(page) plus reading what was
+//! archived since the previous request (found through the archive's journal,
+//! [`crate::events::journal`]); the first request of a process for a run reads the whole archive once.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, RawQuery, State};
@@ -15,17 +16,21 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use futures::Stream;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::json;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use super::log_index::LogIndex;
 use super::model::*;
 use super::params::{self, Paging, Params};
 use super::read::Monitor;
 use super::ApiError;
-use crate::events::archive::{event_time, run_events};
+use crate::events::archive::event_time;
 use crate::events::ArchivedEvent;
 use crate::events::{parse_event, AgentEvent, Severity};
 use crate::handler::AppState;
+use crate::store::StateStore;
 
 pub const EVENT_TYPES: &[&str] = &[
     "agent_started",
@@ -60,20 +65,6 @@ impl LogFilter {
             end_time: q.time("end_time")?,
             search: q.text("search").map(str::to_lowercase),
         })
-    }
-
-    fn matches(&self, e: &LogEntry) -> bool {
-        self.scenario_name
-            .as_ref()
-            .is_none_or(|s| *s == e.scenario_name)
-            && self.event_type.is_none_or(|t| t == e.event_type)
-            && self.severity.is_none_or(|s| s == e.severity)
-            && self.start_time.is_none_or(|t| e.timestamp >= t)
-            && self.end_time.is_none_or(|t| e.timestamp <= t)
-            && self
-                .search
-                .as_ref()
-                .is_none_or(|s| e.message.to_lowercase().contains(s))
     }
 }
 
@@ -137,9 +128,49 @@ pub fn log_entry(archived: &ArchivedEvent) -> Option<LogEntry> {
     })
 }
 
+/// One page of a run's logs: serialises as the contract's `LogsListResponse`, copying each entry's
+/// JSON encoded when it was indexed.
+pub struct LogsPage {
+    run_id: Uuid,
+    logs: Vec<Box<RawValue>>,
+    pagination: Pagination,
+}
+
+impl LogsPage {
+    /// The page as the contract's owned type.
+    pub fn into_response(self) -> Result<LogsListResponse, serde_json::Error> {
+        Ok(LogsListResponse {
+            run_id: self.run_id,
+            logs: self
+                .logs
+                .iter()
+                .map(|j| serde_json::from_str(j.get()))
+                .collect::<Result<_, _>>()?,
+            pagination: self.pagination,
+        })
+    }
+}
+
+impl Serialize for LogsPage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut page = serializer.serialize_struct("LogsListResponse", 3)?;
+        page.serialize_field("run_id", &self.run_id)?;
+        page.serialize_field("logs", &self.logs)?;
+        page.serialize_field("pagination", &self.pagination)?;
+        page.end()
+    }
+}
+
 impl Monitor {
-    /// The run's log entries that pass `filter`, in time order.
-    pub async fn logs(&self, run_id: Uuid, filter: &LogFilter) -> Result<Vec<LogEntry>, ApiError> {
+    /// One page of the run's log entries that pass `filter`, in time order: the change of the run
+    /// document's token plus O(page) once the run is indexed, and O(new) for what was archived since
+    /// (see [`super::log_index`]).
+    pub async fn logs_page(
+        &self,
+        run_id: Uuid,
+        filter: &LogFilter,
+        paging: Paging,
+    ) -> Result<LogsPage, ApiError> {
         if self
             .store
             .version(&crate::run::keys::run_state(run_id))
@@ -148,25 +179,18 @@ impl Monitor {
         {
             return Err(params::run_not_found(run_id));
         }
-        Ok(run_events(&self.store, run_id)
-            .await?
-            .iter()
-            .filter_map(log_entry)
-            .filter(|e| filter.matches(e))
-            .collect())
-    }
-
-    pub async fn logs_page(
-        &self,
-        run_id: Uuid,
-        filter: &LogFilter,
-        paging: Paging,
-    ) -> Result<LogsListResponse, ApiError> {
-        let logs = self.logs(run_id, filter).await?;
-        let (range, pagination) = paging.window(logs.len())?;
-        Ok(LogsListResponse {
+        let index = self.cache.logs.run(run_id);
+        let mut index = index.lock().await;
+        index.refresh(&self.store, run_id).await?;
+        let selected = index.select(filter);
+        let (range, pagination) = paging.window(selected.len())?;
+        let positions = selected[range].to_vec();
+        Ok(LogsPage {
             run_id,
-            logs: logs[range].to_vec(),
+            logs: positions
+                .into_iter()
+                .map(|p| index.entry(p).json.clone())
+                .collect(),
             pagination,
         })
     }
@@ -176,7 +200,7 @@ pub async fn list_logs(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<LogsListResponse>, ApiError> {
+) -> Result<Json<LogsPage>, ApiError> {
     let run_id = params::run_id(&raw)?;
     let q = Params::parse(query.as_deref());
     let (filter, paging) = (LogFilter::from_params(&q)?, q.paging()?);
@@ -187,63 +211,63 @@ pub async fn list_logs(
 
 /// The stream's state between polls.
 struct Tail {
-    monitor: Monitor,
+    store: StateStore,
     run_id: Uuid,
+    index: Arc<tokio::sync::Mutex<LogIndex>>,
     filter: LogFilter,
-    since: Option<DateTime<Utc>>,
-    sent: HashSet<String>,
-    pending: std::collections::VecDeque<Event>,
-    first: bool,
+    /// Entries (in the index's arrival order) already looked at; `None` before the history.
+    cursor: Option<usize>,
+    pending: VecDeque<Event>,
 }
 
 impl Tail {
-    /// Reads the archive and queues what was not sent yet.
+    /// Brings the index up to date and queues what was not sent yet: first the history after
+    /// `since` (the filter's start, exclusive), then what was indexed since the last poll.
     async fn poll(&mut self) {
-        match run_events(&self.monitor.store, self.run_id).await {
-            Ok(events) => {
-                for archived in events {
-                    if self.sent.contains(&archived.message_id) {
-                        continue;
-                    }
-                    let Some(entry) = log_entry(&archived) else {
-                        self.sent.insert(archived.message_id);
-                        continue;
-                    };
-                    if self.since.is_some_and(|t| entry.timestamp <= t)
-                        || !self.filter.matches(&entry)
-                    {
-                        self.sent.insert(archived.message_id);
-                        continue;
-                    }
-                    let data = serde_json::to_string(&entry).unwrap_or_default();
-                    self.pending.push_back(
-                        Event::default()
-                            .event("log")
-                            .id(archived.message_id.clone())
-                            .data(data),
-                    );
-                    self.sent.insert(archived.message_id);
-                }
+        let mut index = self.index.lock().await;
+        if let Err(e) = index.refresh(&self.store, self.run_id).await {
+            tracing::warn!(run_id = %self.run_id, error = %e, "log stream: archive read failed; retrying");
+            self.pending
+                .push_back(Event::default().comment("archive unavailable; retrying"));
+            return;
+        }
+        let since = self.filter.start_time;
+        let positions: Vec<u32> = match self.cursor {
+            None => index.select(&self.filter).to_vec(),
+            Some(cursor) => {
+                let mut fresh: Vec<u32> = (cursor as u32..index.len() as u32).collect();
+                index.retain_matching(&mut fresh, &self.filter);
+                index.sort(&mut fresh);
+                fresh
             }
-            Err(e) => {
-                tracing::warn!(run_id = %self.run_id, error = %e, "log stream: archive read failed; retrying");
-                self.pending
-                    .push_back(Event::default().comment("archive unavailable; retrying"));
+        };
+        self.cursor = Some(index.len());
+        for p in positions {
+            let e = index.entry(p);
+            if since.is_some_and(|t| e.time <= t) {
+                continue;
             }
+            self.pending.push_back(
+                Event::default()
+                    .event("log")
+                    .id(e.message_id.clone())
+                    .data(e.json.get()),
+            );
         }
     }
 }
 
 fn tail_stream(tail: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(tail, |mut tail| async move {
+    futures::stream::unfold((tail, true), |(mut tail, first)| async move {
+        let mut first = first;
         loop {
             if let Some(event) = tail.pending.pop_front() {
-                return Some((Ok(event), tail));
+                return Some((Ok(event), (tail, first)));
             }
-            if !tail.first {
+            if !first {
                 tokio::time::sleep(STREAM_POLL).await;
             }
-            tail.first = false;
+            first = false;
             tail.poll().await;
         }
     })
@@ -260,17 +284,19 @@ pub async fn stream_logs(
         scenario_name: q.text("scenario_name").map(str::to_string),
         ..LogFilter::default()
     };
-    let since = q.time("since")?;
+    let filter = LogFilter {
+        start_time: q.time("since")?,
+        ..filter
+    };
     let monitor = state.monitor();
     monitor.state(run_id).await?;
     let tail = Tail {
-        monitor,
+        index: monitor.cache.logs.run(run_id),
+        store: monitor.store,
         run_id,
         filter,
-        since,
-        sent: HashSet::new(),
-        pending: Default::default(),
-        first: true,
+        cursor: None,
+        pending: VecDeque::new(),
     };
     Ok(Sse::new(tail_stream(tail))
         .keep_alive(

@@ -9,6 +9,8 @@
 //! | [`model`] | the contract's answer schemas as types |
 //! | [`read`] | the queries ([`Monitor`]) the handlers and the CLI share |
 //! | [`index`] | the in-memory resource index that makes a resources page O(page) |
+//! | [`log_index`] | the in-memory log index, kept up to date from the archive's journal, that makes a logs page O(page) |
+//! | [`run_facts`] | each run's summary for `/metrics`, re-read only when its documents change |
 //! | `runs`, `resources`, `logs`, `reports`, `status`, `health`, `admin` | one route group each |
 //! | [`auth`] | `X-API-Key` when `HAYMAKER_API_KEY` is set outside the Functions host |
 //! | [`openapi`] | `/api/v1/openapi.json` |
@@ -20,6 +22,7 @@ pub mod dashboard;
 pub mod error;
 mod health;
 pub mod index;
+pub mod log_index;
 pub mod logs;
 pub mod model;
 pub mod openapi;
@@ -30,6 +33,7 @@ pub mod params;
 pub mod read;
 pub mod reports;
 pub mod resources;
+pub mod run_facts;
 pub mod runs;
 pub mod status;
 

@@ -228,7 +228,7 @@ pub struct ServicePrincipalsListResponse {
 }
 
 /// `LogEntry.event_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogEventType {
     AgentStarted,

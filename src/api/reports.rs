@@ -1,14 +1,16 @@
 //! `GET /runs/{run_id}/cleanup-report` (the cleanup engine's `CleanupReport`) and `GET /metrics`
-//! (aggregates over the runs started within the period).
+//! (aggregates over the runs started within the period, from each run's cached facts).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use chrono::{Duration, Utc};
+use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
 use super::model::*;
 use super::params::{self, Params};
 use super::read::Monitor;
+use super::run_facts::RunFacts;
 use super::ApiError;
 use crate::handler::AppState;
 use crate::run::keys;
@@ -56,7 +58,9 @@ pub async fn get_cleanup_report(
 }
 
 impl Monitor {
-    /// Aggregates over the runs started within `period` (hour, day, week or month before now).
+    /// Aggregates over the runs started within `period` (hour, day, week or month before now): a
+    /// listing of the runs, then each run's facts through [`super::run_facts`] (change tokens of the
+    /// runs in the period; documents re-read only when they changed).
     pub async fn metrics(&self, period: &str) -> Result<Metrics, ApiError> {
         let span = match period {
             "hour" => Duration::hours(1),
@@ -65,12 +69,13 @@ impl Monitor {
             _ => Duration::days(1),
         };
         let since = Utc::now() - span;
-        let runs: Vec<RunSummary> = self
-            .summaries()
-            .await?
-            .into_iter()
-            .filter(|r| r.started_at >= since)
-            .collect();
+        let ids = self.run_ids().await?;
+        let runs: Vec<RunFacts> = stream::iter(ids)
+            .map(|id| self.run_facts(id, since))
+            .buffer_unordered(16)
+            .try_filter_map(|x| async move { Ok(x) })
+            .try_collect()
+            .await?;
         let mut m = Metrics {
             period: period.to_string(),
             total_runs: runs.len() as u64,
@@ -84,7 +89,8 @@ impl Monitor {
             average_resources_per_scenario: 0.0,
         };
         let (mut cleaned, mut verified, mut durations, mut ended) = (0u64, 0u64, 0i64, 0i64);
-        for r in &runs {
+        for facts in &runs {
+            let r = &facts.summary;
             match r.status {
                 RunStatus::Completed => m.successful_runs += 1,
                 RunStatus::Failed => m.failed_runs += 1,
@@ -97,13 +103,7 @@ impl Monitor {
                 if r.cleanup_status == RunCleanupStatus::Verified {
                     verified += 1;
                 }
-                if let Some((c, _)) = self
-                    .store
-                    .read_json::<crate::cleanup::CleanupReport>(&keys::cleanup_report(r.run_id))
-                    .await?
-                {
-                    m.total_resources_deleted += c.verification.actually_deleted;
-                }
+                m.total_resources_deleted += facts.deleted;
             }
             if let Some(end) = r.ended_at {
                 durations += (end - r.started_at).num_seconds().max(0);

@@ -7,6 +7,8 @@
 //!   the SHA-256 of the batch's sorted message ids, so a redelivered batch has no second effect; a
 //!   message that comes again in another batch is archived twice and counted once (by message id) by
 //!   compaction and by [`run_events`];
+//! - `{run_id}/journal/{n}.json`: which of the above exist, in the order they were written
+//!   ([`super::journal`]), so a reader finds what is new without listing the run's archive;
 //! - `ignored/{message_id}.json`: events of unknown or finished runs.
 //!
 //! The ledger is `execution-reports/{run_id}/resources.json`; it records the message ids and batch
@@ -72,11 +74,12 @@ pub fn batch_name<'a>(message_ids: impl IntoIterator<Item = &'a str>) -> String 
 }
 
 pub(super) fn event_key(run_id: Uuid, message_id: &str) -> BlobKey {
-    BlobKey::new(
-        Container::Logs,
-        format!("{run_id}/events/{}.json", blob_name(message_id)),
-    )
-    .expect("safe name")
+    event_key_of_name(run_id, &blob_name(message_id))
+}
+
+/// The key of a single delivery by its blob name (see [`blob_name`]).
+pub(super) fn event_key_of_name(run_id: Uuid, name: &str) -> BlobKey {
+    BlobKey::new(Container::Logs, format!("{run_id}/events/{name}.json")).expect("safe name")
 }
 
 pub(super) fn batch_key(run_id: Uuid, name: &str) -> BlobKey {

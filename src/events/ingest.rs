@@ -1,7 +1,7 @@
 //! Ingestion: deliveries are archived create-only, so a redelivery has no second effect and
 //! concurrent deliveries never contend (layout in [`super::archive`]). A single delivery is one blob
 //! named by its message id; a batch delivery is one blob per run in it, named by the batch's message
-//! ids. Whether a run takes events is read from its state document through [`RunGate`], a short-lived
+//! ids; then the blob is named in the run's journal ([`super::journal`]). Whether a run takes events is read from its state document through [`RunGate`], a short-lived
 //! cache (a finished run is remembered for good: finished runs never resurrect).
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::archive::{batch_key, batch_name, event_key, ignored_key, ArchivedBatch, ArchivedEvent};
+use super::archive::{
+    batch_key, batch_name, blob_name, event_key, ignored_key, ArchivedBatch, ArchivedEvent,
+};
+use super::journal::{self, ArchiveBlob};
 use super::schema::AgentEvent;
 use crate::run::{keys, RunState};
 use crate::store::{StateStore, StoreError};
@@ -173,11 +176,12 @@ pub async fn ingest(
     let single = deliveries.len() == 1;
     let name = batch_name(deliveries.iter().map(|d| d.message_id));
     for (run_id, members) in by_run {
-        let created = if single {
+        let (created, blob) = if single {
             let d = &deliveries[members[0]];
-            store
+            let created = store
                 .create_json(&event_key(run_id, d.message_id), &record(d, now))
-                .await
+                .await;
+            (created, ArchiveBlob::Event(blob_name(d.message_id)))
         } else {
             let batch = ArchivedBatch {
                 events: members
@@ -185,13 +189,16 @@ pub async fn ingest(
                     .map(|i| record(&deliveries[*i], now))
                     .collect(),
             };
-            store.create_json(&batch_key(run_id, &name), &batch).await
+            let created = store.create_json(&batch_key(run_id, &name), &batch).await;
+            (created, ArchiveBlob::Batch(name.clone()))
         };
         let outcome = match created {
             Ok(_) => IngestOutcome::Recorded { run_id },
             Err(StoreError::AlreadyExists(_)) => IngestOutcome::Duplicate { run_id },
             Err(e) => return Err(e),
         };
+        // Also for a duplicate: the first delivery may have stopped between the two writes.
+        journal::append(store, run_id, blob).await?;
         for i in members {
             outcomes[i] = Some(outcome.clone());
         }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::archive::{blob_name, event_key, ArchivedEvent};
 use super::bus::{BusConfig, EventPublisher};
+use super::journal::ArchiveBlob;
 use super::schema::EVENT_SCHEMA_VERSION;
 use crate::config::Settings;
 use crate::run::Phase;
@@ -179,6 +180,9 @@ impl LifecycleRecorder {
             Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
             Err(e) => return Err(e),
         }
+        // Also when it was there: an earlier record may have stopped between the two writes.
+        let blob = ArchiveBlob::Event(blob_name(&message_id));
+        super::journal::append(&self.store, run_id, blob).await?;
         if let Some(publisher) = &self.publisher {
             let run = run_id.to_string();
             let props = [("run_id", run.as_str()), ("event_type", step.event_type())];

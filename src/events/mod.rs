@@ -6,6 +6,7 @@ pub mod archive;
 pub mod bus;
 pub mod forward;
 pub mod ingest;
+pub mod journal;
 pub mod ledger;
 pub mod lifecycle;
 pub mod schema;

@@ -11,5 +11,6 @@ mod admin;
 mod bad_input;
 mod cli_monitor;
 mod contract;
+mod log_index;
 mod openapi;
 mod served;

@@ -12,5 +12,6 @@ mod sim_support;
 mod cli_logs;
 mod forward;
 mod ingest;
+mod journal;
 mod lifecycle;
 mod service_bus;
