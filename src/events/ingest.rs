@@ -1,8 +1,9 @@
 //! Ingestion: deliveries are archived create-only, so a redelivery has no second effect and
 //! concurrent deliveries never contend (layout in [`super::archive`]). A single delivery is one blob
 //! named by its message id; a batch delivery is one blob per run in it, named by the batch's message
-//! ids; then the blob is named in the run's journal ([`super::journal`]). Whether a run takes events is read from its state document through [`RunGate`], a short-lived
-//! cache (a finished run is remembered for good: finished runs never resurrect).
+//! ids; then the blob is named in the run's journal ([`super::journal`]). Whether a run takes events
+//! is read from its state document through [`RunGate`], a short-lived cache (a finished run is
+//! remembered for good: finished runs never resurrect).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
