@@ -74,7 +74,7 @@ impl HandlerTransport {
     /// Posts `envelope` to `/{function}` with an invocation id, as the Functions host does.
     pub async fn post(&self, function: &str, envelope: &Value) -> Result<Answer, Unreachable> {
         let invocation_id = uuid::Uuid::new_v4().to_string();
-        match self {
+        let (status, bytes) = match self {
             HandlerTransport::InProcess(app) => {
                 let request = Request::post(format!("/{function}"))
                     .header("content-type", "application/json")
@@ -89,14 +89,7 @@ impl HandlerTransport {
                 let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
                     .await
                     .unwrap_or_default();
-                Ok(host_log(
-                    function,
-                    &invocation_id,
-                    Answer {
-                        status,
-                        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                    },
-                ))
+                (status, bytes)
             }
             HandlerTransport::Http { base, client } => {
                 let lost = |e: reqwest::Error| Unreachable {
@@ -112,24 +105,22 @@ impl HandlerTransport {
                     .await
                     .map_err(lost)?;
                 let status = response.status().as_u16();
-                let bytes = response.bytes().await.map_err(lost)?;
-                Ok(host_log(
-                    function,
-                    &invocation_id,
-                    Answer {
-                        status,
-                        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                    },
-                ))
+                (status, response.bytes().await.map_err(lost)?)
             }
-        }
+        };
+        let answer = Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        };
+        host_log(function, &invocation_id, &answer);
+        Ok(answer)
     }
 }
 
 /// What the Functions host does with an answer: the handler's `Logs` lines go into the function's
 /// log (target `functions_host`, info), and at trace level the host notes the outputs it hands to
 /// the bindings, so a test that scans the logs (secret hygiene) also sees every answer.
-fn host_log(function: &str, invocation_id: &str, answer: Answer) -> Answer {
+fn host_log(function: &str, invocation_id: &str, answer: &Answer) {
     if let Some(lines) = answer.body["Logs"].as_array() {
         for line in lines {
             let line = line
@@ -146,5 +137,4 @@ fn host_log(function: &str, invocation_id: &str, answer: Answer) -> Answer {
         outputs = %answer.body["Outputs"],
         "invocation answered"
     );
-    answer
 }

@@ -8,7 +8,7 @@ use crate::api_support::{self, deliver, log_event};
 use crate::common::*;
 use chrono::{Duration, Utc};
 use haymaker::events::archive::ArchivedEvent;
-use haymaker::events::{self, parse_event, Delivery, IngestOutcome, RunGate};
+use haymaker::events::{self, parse_event, IngestOutcome};
 use haymaker::handler::{app, AppState};
 use haymaker::store::{BlobKey, Container, StateStore};
 use serde_json::Value;
@@ -65,22 +65,7 @@ fn messages(page: &Value) -> Vec<String> {
 }
 
 async fn batch(store: &StateStore, events: &[(&str, Value)]) -> Vec<IngestOutcome> {
-    let parsed: Vec<_> = events
-        .iter()
-        .map(|(_, e)| parse_event(e).unwrap())
-        .collect();
-    let deliveries: Vec<Delivery<'_>> = events
-        .iter()
-        .zip(&parsed)
-        .map(|((id, raw), event)| Delivery {
-            message_id: id,
-            event,
-            raw,
-        })
-        .collect();
-    events::ingest(store, &RunGate::default(), &deliveries, Utc::now())
-        .await
-        .unwrap()
+    ingest_delivery(store, events).await
 }
 
 #[tokio::test]

@@ -135,3 +135,28 @@ pub fn assert_error(a: &Answer, status: StatusCode, code: &str) {
     assert_eq!(a.headers["x-trace-id"], trace);
     assert_eq!(a.headers["content-type"], "application/json");
 }
+
+/// Archives `events` (message id, event JSON) as one delivery through the real ingestion — a batch
+/// when there is more than one — and gives each message's outcome.
+pub async fn ingest_delivery(
+    store: &haymaker::store::StateStore,
+    events: &[(&str, Value)],
+) -> Vec<haymaker::events::IngestOutcome> {
+    use haymaker::events::{ingest, parse_event, Delivery, RunGate};
+    let parsed: Vec<_> = events
+        .iter()
+        .map(|(_, e)| parse_event(e).unwrap())
+        .collect();
+    let deliveries: Vec<Delivery<'_>> = events
+        .iter()
+        .zip(&parsed)
+        .map(|((id, raw), event)| Delivery {
+            message_id: id,
+            event,
+            raw,
+        })
+        .collect();
+    ingest(store, &RunGate::default(), &deliveries, chrono::Utc::now())
+        .await
+        .unwrap()
+}

@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use haymaker::events::{ingest, parse_event, Delivery, RunGate};
 use haymaker::run::{keys, start_run, Phase, RunRequest, RunState, StartOutcome, StartTrigger};
 use haymaker::store::{Decision, StateStore, StoreLocation};
 use serde_json::{json, Value};
@@ -61,24 +60,8 @@ fn created(run_id: Uuid, name: &str, minute: u32) -> Value {
     })
 }
 
-/// Archives `events` as one delivery (a batch when more than one).
 async fn deliver(store: &StateStore, events: &[(&str, Value)]) {
-    let parsed: Vec<_> = events
-        .iter()
-        .map(|(_, e)| parse_event(e).unwrap())
-        .collect();
-    let deliveries: Vec<Delivery<'_>> = events
-        .iter()
-        .zip(&parsed)
-        .map(|((id, raw), event)| Delivery {
-            message_id: id,
-            event,
-            raw,
-        })
-        .collect();
-    ingest(store, &RunGate::default(), &deliveries, chrono::Utc::now())
-        .await
-        .unwrap();
+    crate::common::ingest_delivery(store, events).await;
 }
 
 #[tokio::test]
