@@ -41,7 +41,7 @@ AZURE_CLI_VERSION=2.91.0
 AZ_VENV=target/tools/az-venv
 if [ "${HAYMAKER_SKIP_AZ_CLI:-}" != "1" ]; then
   # A venv whose scripts point at a moved interpreter (or a half-finished install) is reinstalled.
-  if ! "$AZ_VENV/bin/az" version --output none >/dev/null 2>&1; then
+  if ! AZURE_CONFIG_DIR="$(mktemp -d)" AZURE_CORE_COLLECT_TELEMETRY=false "$AZ_VENV/bin/az" version --output none >/dev/null 2>&1; then
     rm -rf "$AZ_VENV"
     echo "installing azure-cli $AZURE_CLI_VERSION into $AZ_VENV (pip, ~730 MB, about a minute)"
     python3 -m venv "$AZ_VENV"
