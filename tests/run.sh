@@ -4,7 +4,11 @@
 # checkov (pip, into target/tools/infra-venv) for the Bicep under infra/, Chromium (apt) for the
 # dashboard test, schemathesis and PyYAML (pip) for the API contract tests — then checks the Bicep
 # offline and runs every test (tests/app/infra.rs compares the Bicep with the code).
+# The Azure CLI (pip azure-cli, pinned, into target/tools/az-venv: ~730 MB, about a minute) for
+# tests/agent/real_az.rs, which runs one shipped scenario end to end with the real `az` pointed at
+# `haymaker sim` as a custom cloud (docs/AGENT.md).
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
+# HAYMAKER_SKIP_AZ_CLI=1 skips the real-az test, loudly; without it and without the venv that test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +37,19 @@ echo "infra: every .bicep parses (pycep)"
 "$INFRA_VENV/bin/python" tests/infra/pycep_dump.py infra > /dev/null
 echo "infra: checkov"
 BC_SKIP_MAPPING=TRUE "$INFRA_VENV/bin/checkov" --directory infra --framework bicep --compact --quiet
+AZURE_CLI_VERSION=2.91.0
+AZ_VENV=target/tools/az-venv
+if [ "${HAYMAKER_SKIP_AZ_CLI:-}" != "1" ]; then
+  # A venv whose scripts point at a moved interpreter (or a half-finished install) is reinstalled.
+  if ! AZURE_CONFIG_DIR="$(mktemp -d)" AZURE_CORE_COLLECT_TELEMETRY=false "$AZ_VENV/bin/az" version --output none >/dev/null 2>&1; then
+    rm -rf "$AZ_VENV"
+    echo "installing azure-cli $AZURE_CLI_VERSION into $AZ_VENV (pip, ~730 MB, about a minute)"
+    python3 -m venv "$AZ_VENV"
+    "$AZ_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "azure-cli==$AZURE_CLI_VERSION"
+  fi
+else
+  echo "HAYMAKER_SKIP_AZ_CLI=1: the end-to-end test with the real Azure CLI will be SKIPPED"
+fi
 if [ "${HAYMAKER_SKIP_BROWSER:-}" != "1" ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     echo "installing chromium (apt-get) for the dashboard test"

@@ -81,8 +81,16 @@ impl Inventory {
         }
     }
 
-    pub fn remove(&mut self, id: &str) {
-        self.live.retain(|l| !l.id.eq_ignore_ascii_case(id));
+    /// Forgets `id` and what this agent created below it (ARM deletes a parent's children with
+    /// it: a network's subnets and peerings, a route table's routes); returns those children, in
+    /// creation order.
+    pub fn remove(&mut self, id: &str) -> Vec<ResourceRef> {
+        let below = format!("{}/", id.trim_end_matches('/').to_ascii_lowercase());
+        let is_child = |l: &ResourceRef| l.id.to_ascii_lowercase().starts_with(&below);
+        let children = self.live.iter().filter(|l| is_child(l)).cloned().collect();
+        self.live
+            .retain(|l| !l.id.eq_ignore_ascii_case(id) && !is_child(l));
+        children
     }
 
     pub fn live(&self) -> &[ResourceRef] {

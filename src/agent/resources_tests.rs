@@ -80,3 +80,26 @@ fn a_delete_names_the_newest_live_resource_by_name_and_parent() {
         .targets(&cmd("az vm delete --name vm1 -g rg"))
         .is_empty());
 }
+
+#[test]
+fn deleting_a_parent_forgets_its_children_and_names_them() {
+    let mut inv = Inventory::default();
+    let vnet = format!("{RG}/providers/Microsoft.Network/virtualNetworks/hub");
+    let ids = [
+        vnet.clone(),
+        format!("{vnet}/subnets/nva"),
+        format!("{RG}/providers/Microsoft.Network/virtualNetworks/hub2"),
+        format!("{vnet}/virtualNetworkPeerings/hub-to-spoke"),
+    ];
+    for id in &ids {
+        inv.created(ResourceRef::from_id(id).unwrap());
+    }
+    let children: Vec<String> = inv
+        .remove(&vnet.to_ascii_uppercase())
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(children, [ids[1].clone(), ids[3].clone()]);
+    let live: Vec<&str> = inv.live().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(live, [ids[2].as_str()], "hub2 only shares a prefix");
+}

@@ -320,11 +320,13 @@ impl Agent {
             (Effect::Delete, ok) => {
                 for r in targets {
                     if ok {
-                        self.summary.deleted += 1;
-                        self.inventory.remove(&r.id);
-                        self.reporter
-                            .resource(Res::Deleted, &r, Some((result.attempts, None)))
-                            .await;
+                        let children = self.inventory.remove(&r.id);
+                        for gone in std::iter::once(&r).chain(&children) {
+                            self.summary.deleted += 1;
+                            self.reporter
+                                .resource(Res::Deleted, gone, Some((result.attempts, None)))
+                                .await;
+                        }
                     } else {
                         self.summary.deletion_failures += 1;
                         self.reporter

@@ -12,6 +12,7 @@
 //! | [`arm`] | ARM: subscriptions, resource groups (LRO delete with cascade), operation results |
 //! | [`resources`] | ARM generic resources of any `Namespace/type` by id |
 //! | [`filter`] | ARM's `$filter` on tags |
+//! | [`inline`] | child collections carried inside their parent (a network's subnets and peerings, a route table's routes, an NSG's rules) |
 //! | [`conflicts`] | dependency conflicts on delete (subnet, NIC, disk, public IP in use) |
 //! | [`resource_graph`] | Resource Graph queries: rows, `$skipToken` paging, the per-principal quota |
 //! | [`kql`] | the KQL subset Resource Graph queries use: tokenizer, parser, evaluation |
@@ -47,6 +48,7 @@ pub mod filter;
 pub mod gate;
 pub mod graph;
 pub mod groups;
+pub mod inline;
 pub mod issued;
 pub mod keyvault;
 pub mod kql;

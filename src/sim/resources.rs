@@ -6,7 +6,8 @@
 //! What ARM does regardless of the provider is simulated: the group must exist (and not be being
 //! deleted, for writes), a child needs its parent, `location` is normalised, tags are kept, deleting
 //! a resource deletes its children, deleting what is absent answers 204. Provider-specific status
-//! codes are in [`create_status`]. Extension resources (a second `providers` segment) are left to
+//! codes are in [`create_status`]; the network provider's child collections carried inside their
+//! parent are in [`super::inline`]. Extension resources (a second `providers` segment) are left to
 //! the RBAC slice.
 
 use axum::http::Method;
@@ -155,7 +156,7 @@ impl World {
         &mut self,
         addr: &Address,
         api_version: &str,
-        body: Map<String, Value>,
+        mut body: Map<String, Value>,
     ) -> Result<(bool, Value), Failure> {
         let scope = self.scope_of(addr, true)?;
         if let Some(parent) = addr.parent() {
@@ -179,17 +180,20 @@ impl World {
         let resource_type =
             existing.map_or_else(|| addr.resource_type(), |r| r.resource_type.clone());
         let name = addr.names.last().cloned().unwrap_or_default();
+        let children = self.take_inline(addr, &id, api_version, &mut body)?;
+        if let Some(conflict) = self.inline_conflict(&key, &children) {
+            return Err(conflict);
+        }
         let representation = compose(&id, &name, &resource_type, body)?;
-        self.resources.insert(
-            key,
-            Resource {
-                id,
-                resource_type,
-                api_version: api_version.to_string(),
-                body: representation.clone(),
-            },
-        );
-        Ok((created, representation))
+        let resource = Resource {
+            id,
+            resource_type,
+            api_version: api_version.to_string(),
+            body: representation,
+        };
+        self.resources.insert(key.clone(), resource);
+        self.write_inline(&key, children);
+        Ok((created, self.rendered(&self.resources[&key])))
     }
 
     /// Updates tags (replaced when given) and properties (merged key by key).
@@ -225,7 +229,7 @@ impl World {
             }
         }
         resource.api_version = api_version.to_string();
-        Ok(resource.body.clone())
+        Ok(self.rendered(&self.resources[&key]))
     }
 
     /// Deletes a resource and its children; `false` when there was nothing to delete.
@@ -271,7 +275,7 @@ impl World {
 
 /// The stored representation: `id`, `name`, `type`, then the body's fields (`location` normalised),
 /// `properties` last with `provisioningState: Succeeded`.
-fn compose(
+pub(super) fn compose(
     id: &str,
     name: &str,
     resource_type: &str,
@@ -330,12 +334,18 @@ pub fn handle(
         let value: Vec<Value> = world
             .list_resources(&addr)?
             .into_iter()
-            .map(|r| r.body.clone())
+            .map(|r| world.rendered(r))
             .collect();
         return Ok(json_response(200, &json!({"value": value})));
     }
     match req.method {
-        Method::GET => Ok(json_response(200, &sim.world().get_resource(&addr)?.body)),
+        Method::GET => {
+            let world = sim.world();
+            Ok(json_response(
+                200,
+                &world.rendered(world.get_resource(&addr)?),
+            ))
+        }
         Method::HEAD => {
             let found = sim.world().get_resource(&addr).is_ok();
             Ok(empty_response(if found { 204 } else { 404 }))

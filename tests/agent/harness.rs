@@ -226,7 +226,12 @@ pub fn agent_command(
 
 /// Waits for the process (bounded), returning its exit code and its output (stdout + stderr).
 pub async fn finish(child: tokio::process::Child) -> (Option<i32>, String) {
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+    finish_within(child, Duration::from_secs(120)).await
+}
+
+/// [`finish`] with its own bound.
+pub async fn finish_within(child: tokio::process::Child, limit: Duration) -> (Option<i32>, String) {
+    let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
         .expect("the agent exits in time")
         .expect("wait");

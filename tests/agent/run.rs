@@ -181,7 +181,10 @@ async fn a_scenario_runs_its_three_phases_retries_and_reports_every_resource() {
         .iter()
         .map(|e| e["resource_id"].as_str().unwrap())
         .collect();
-    assert_eq!(deleted, [vm.as_str(), &nic, &vnet, &nsg]);
+    // The subnet and the rule go with their parents, and are reported with them.
+    let subnet = format!("{vnet}/subnets/snet-web");
+    let rule = format!("{nsg}/securityRules/allow-web");
+    assert_eq!(deleted, [vm.as_str(), &nic, &vnet, &subnet, &nsg, &rule]);
     let failed = of_type(&events, "resource_deletion_failed");
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["resource_id"], pip);
@@ -209,8 +212,13 @@ async fn a_scenario_runs_its_three_phases_retries_and_reports_every_resource() {
     );
     let done = of_type(&events, "cleanup_complete")[0];
     assert_eq!(done["details"]["created"], 7);
-    assert_eq!(done["details"]["deleted"], 4);
+    assert_eq!(done["details"]["deleted"], 6);
     assert_eq!(done["details"]["deletion_failures"], 1);
+    assert_eq!(
+        done["details"]["left_behind"],
+        serde_json::json!([pip]),
+        "only the public IP whose delete failed"
+    );
     assert_eq!(done["details"]["stopped_early"], false);
 }
 
@@ -285,7 +293,7 @@ async fn sigterm_finishes_the_current_step_then_runs_phase_3_and_exits_0() {
     assert!(done["message"].as_str().unwrap().contains("stopped early"));
     assert_eq!(
         of_type(&events, "resource_deleted").len(),
-        5,
-        "vm, nic, public ip, vnet, nsg"
+        7,
+        "vm, nic, public ip, vnet (with its subnet), nsg (with its rule)"
     );
 }

@@ -544,6 +544,7 @@ async fn generic_resources_by_id() {
         .await
         .unwrap();
     assert_eq!(child.status, 201);
+    let child: Value = child.json().unwrap();
     let odd = format!(
         "/subscriptions/{sub}//resourcegroups/rg1/PROVIDERS/microsoft.network/virtualnetworks/VNET1"
     );
@@ -553,7 +554,10 @@ async fn generic_resources_by_id() {
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(read, created);
+    // The network now shows its subnet inline, as the network provider does.
+    let mut expected = created.clone();
+    expected["properties"]["subnets"] = json!([child]);
+    assert_eq!(read, expected);
     let subnets: Value = pipeline
         .send(&ApiRequest::get(
             Service::Arm,

@@ -13,6 +13,7 @@ mod conflicts;
 mod conformance;
 mod container_apps;
 mod graph;
+mod inline;
 mod keyvault;
 mod limits;
 mod rbac;
