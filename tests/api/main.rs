@@ -11,5 +11,6 @@ mod admin;
 mod bad_input;
 mod cli_monitor;
 mod contract;
+mod dashboard;
 mod openapi;
 mod served;
