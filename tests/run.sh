@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The test command (README.md). Installs what the tests need beyond cargo — Azurite (npm) for the
 # Blob Storage tests, the Python Azure Storage SDK for the cross-client check, pycep-parser and
-# checkov (pip, into target/tools/infra-venv) for the Bicep under infra/, Chromium (apt) for the
-# dashboard test, schemathesis and PyYAML (pip) for the API contract tests — then checks the Bicep
-# offline and runs every test (tests/app/infra.rs compares the Bicep with the code).
+# checkov (pip, into target/tools/infra-venv) for the Bicep under infra/, Chromium (apt) and
+# playwright-core (npm, into target/tools; it drives Debian's chromium and downloads no browser) for
+# the dashboard test (tests/api/dashboard.rs, which saves target/dashboard.png), schemathesis and
+# PyYAML (pip) for the API contract tests — then checks the Bicep offline and runs every test
+# (tests/app/infra.rs compares the Bicep with the code).
 # The Azure CLI (pip azure-cli, pinned, into target/tools/az-venv: ~730 MB, about a minute) for
 # tests/agent/real_az.rs, which runs one shipped scenario end to end with the real `az` pointed at
 # `haymaker sim` as a custom cloud (docs/AGENT.md).
+# HAYMAKER_SKIP_BROWSER=1 skips the browser and schemathesis tests, loudly, when their tools are missing.
 # HAYMAKER_SKIP_AZURITE=1 skips the Azurite tests, loudly; nothing else skips them.
 # HAYMAKER_SKIP_AZ_CLI=1 skips the real-az test, loudly; without it and without the venv that test fails.
 set -euo pipefail
@@ -24,6 +27,7 @@ if [ "${HAYMAKER_SKIP_AZURITE:-}" != "1" ]; then
   fi
 fi
 
+PLAYWRIGHT_VERSION=1.65.1 # also in tests/api/dashboard.rs
 CHECKOV_VERSION=3.3.30
 INFRA_VENV=target/tools/infra-venv
 # A venv whose scripts point at a moved interpreter is reinstalled too.
@@ -55,6 +59,10 @@ if [ "${HAYMAKER_SKIP_BROWSER:-}" != "1" ]; then
     echo "installing chromium (apt-get) for the dashboard test"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ "$(node -p 'require("./target/tools/node_modules/playwright-core/package.json").version' 2>/dev/null)" != "$PLAYWRIGHT_VERSION" ]; then
+    echo "installing playwright-core $PLAYWRIGHT_VERSION into target/tools (npm) for the dashboard test"
+    npm install --prefix target/tools --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION"
   fi
   if ! command -v schemathesis >/dev/null 2>&1 || ! python3 -c "import yaml" 2>/dev/null; then
     echo "installing schemathesis and PyYAML (pip) for the API contract tests"

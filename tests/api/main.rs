@@ -11,6 +11,7 @@ mod admin;
 mod bad_input;
 mod cli_monitor;
 mod contract;
+mod dashboard;
 mod log_index;
 mod openapi;
 mod served;

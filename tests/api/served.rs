@@ -1,12 +1,12 @@
-//! The API as a process: `haymaker serve` over seeded state, driven by headless Chromium (the
-//! dashboard shows the run; a screenshot is saved as `target/dashboard.png`) and by schemathesis
-//! against the contract (zero 5xx, zero schema violations), and the live log stream over real HTTP.
-//! Chromium and schemathesis are installed by tests/run.sh; without them these tests fail with how to
-//! install them, unless HAYMAKER_SKIP_BROWSER=1, which skips them loudly.
+//! The API as a process: `haymaker serve` over seeded and over sandbox-produced state, driven by
+//! schemathesis against the contract (zero 5xx, zero schema violations), and the live log stream over
+//! real HTTP. (The dashboard in a browser: [`crate::dashboard`].) schemathesis is installed by
+//! tests/run.sh; without it these tests fail with how to install it, unless HAYMAKER_SKIP_BROWSER=1,
+//! which skips them loudly.
 
 use crate::api_support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -45,7 +45,7 @@ async fn serve_seeded(env: &[(&str, &str)]) -> Served {
 }
 
 /// `haymaker serve` on a free port over the local state in `state`: the process and its address.
-fn spawn_serve(state: &Path, env: &[(&str, &str)]) -> (Child, String) {
+pub(crate) fn spawn_serve(state: &Path, env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_haymaker"));
     cmd.args(["serve", "--port", "0"])
         .env("HAYMAKER_STATE", format!("file://{}", state.display()))
@@ -70,8 +70,25 @@ fn spawn_serve(state: &Path, env: &[(&str, &str)]) -> (Child, String) {
     (child, addr)
 }
 
+/// A small sandbox run (the clock ×3000) whose state goes to `dir/state`, its simulator's CA to
+/// `dir/sim`.
+pub(crate) fn sandbox_options(dir: &Path, seed: u64) -> haymaker::sandbox::SandboxOptions {
+    haymaker::sandbox::SandboxOptions {
+        seed,
+        speed: Some(3000.0),
+        storage_env: std::collections::HashMap::from([(
+            "HAYMAKER_STATE".to_string(),
+            format!("file://{}", dir.join("state").display()),
+        )]),
+        sim_dir: dir.join("sim"),
+        progress: false,
+        timeout: std::time::Duration::from_secs(400),
+        ..Default::default()
+    }
+}
+
 /// `tool` on PATH, or `None` after a loud SKIPPED line when HAYMAKER_SKIP_BROWSER=1.
-fn tool_or_skip(tool: &str, install: &str) -> Option<PathBuf> {
+pub(crate) fn tool_or_skip(tool: &str, install: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join(tool))
@@ -84,127 +101,6 @@ fn tool_or_skip(tool: &str, install: &str) -> Option<PathBuf> {
     Some(found.unwrap_or_else(|| {
         panic!("{tool} is needed for this test: {install} (tests/run.sh does it), or set HAYMAKER_SKIP_BROWSER=1")
     }))
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn chromium(bin: &Path, profile: &Path, extra: &[String], url: &str) -> std::process::Output {
-    Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--run-all-compositor-stages-before-draw",
-            "--virtual-time-budget=8000",
-            "--window-size=1280,1700",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .output()
-        .expect("chromium runs")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_in_headless_chromium_shows_the_seeded_run() {
-    let Some(bin) = tool_or_skip("chromium", "apt-get install chromium") else {
-        return;
-    };
-    let served = serve_seeded(&[]).await;
-    let url = format!("http://{}/?live=0", served.addr);
-    let profile = tempfile::tempdir().unwrap();
-    let out = tokio::task::spawn_blocking({
-        let (bin, p, url) = (bin.clone(), profile.path().to_path_buf(), url.clone());
-        move || chromium(&bin, &p, &["--dump-dom".to_string()], &url)
-    })
-    .await
-    .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        dom.contains("data-loaded=\"true\""),
-        "the page did not finish loading:\n{dom}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let a = served.seeded.active.to_string();
-    assert!(
-        dom.contains(&format!("<span id=\"run-id\" class=\"muted\">{a}</span>")),
-        "the current run is shown"
-    );
-    for scenario in ["ai-ml-01-vision", "networking-02-vnet", "security-03-vault"] {
-        assert!(
-            dom.contains(&format!("data-scenario=\"{scenario}\"")),
-            "scenario {scenario} listed"
-        );
-    }
-    assert!(
-        dom.contains(&format!("data-run=\"{}\"", served.seeded.finished)),
-        "the past run is listed"
-    );
-    assert!(
-        dom.contains("class=\"step now\" data-phase=\"monitoring\""),
-        "the timeline marks monitoring"
-    );
-    assert!(
-        dom.contains("Microsoft.Storage/storageAccounts"),
-        "resources per type"
-    );
-    std::fs::write(target_dir().join("dashboard-dom.html"), dom.as_bytes()).unwrap();
-    // Seven resources in one scenario, five in the other: bars of 100% and 71.4%.
-    assert!(
-        dom.contains("class=\"fill\" style=\"width: 100%;\""),
-        "bars drawn"
-    );
-    assert!(
-        dom.contains("class=\"fill\" style=\"width: 71.4%;\""),
-        "bars to scale"
-    );
-    assert!(
-        dom.contains("<div id=\"problem\" class=\"wide\" style=\"padding:0 20px\"></div>"),
-        "no API error shown"
-    );
-
-    let shot = target_dir().join("dashboard.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = tokio::task::spawn_blocking({
-        let (p, shot) = (profile.path().to_path_buf(), shot.clone());
-        move || {
-            chromium(
-                &bin,
-                &p,
-                &[format!("--screenshot={}", shot.display())],
-                &url,
-            )
-        }
-    })
-    .await
-    .unwrap();
-    let mut png = Vec::new();
-    std::fs::File::open(&shot)
-        .unwrap_or_else(|e| {
-            panic!(
-                "no screenshot at {}: {e}; {}",
-                shot.display(),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-        .read_to_end(&mut png)
-        .unwrap();
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "a real screenshot"
-    );
-    eprintln!("dashboard screenshot: {}", shot.display());
 }
 
 /// The contract with its `run_id` and `scenario_name` path parameters narrowed to `run_ids` (plus an
@@ -312,20 +208,9 @@ async fn schemathesis_over_a_sandbox_run_finds_no_server_errors_and_no_schema_vi
     };
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let summary = haymaker::sandbox::run(haymaker::sandbox::SandboxOptions {
-        seed: 9,
-        speed: Some(3000.0),
-        storage_env: std::collections::HashMap::from([(
-            "HAYMAKER_STATE".to_string(),
-            format!("file://{}", state.display()),
-        )]),
-        sim_dir: dir.path().join("sim"),
-        progress: false,
-        timeout: std::time::Duration::from_secs(400),
-        ..Default::default()
-    })
-    .await
-    .expect("the sandbox runs");
+    let summary = haymaker::sandbox::run(sandbox_options(dir.path(), 9))
+        .await
+        .expect("the sandbox runs");
     assert!(summary.passed(), "{}", summary.render());
     let report = summary.report.as_ref().expect("the run report");
     let scenarios: Vec<String> = report["scenarios"]
@@ -342,7 +227,7 @@ async fn schemathesis_over_a_sandbox_run_finds_no_server_errors_and_no_schema_vi
 }
 
 /// Kills the served process when the test ends.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
