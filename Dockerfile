@@ -3,7 +3,7 @@
 # Build and push: see docs/AGENT.md.
 
 # --- build: the release binary ----------------------------------------------------------------
-FROM rust:1.89-bookworm AS build
+FROM rust:1.90-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake clang \
  && rm -rf /var/lib/apt/lists/*

@@ -8,6 +8,7 @@ mod common;
 mod infra_support;
 
 mod cli_scenarios;
+mod dockerfile;
 mod handler_envelopes;
 mod infra;
 mod infra_agent_mode;
