@@ -4,6 +4,7 @@
 //! Orphans of a lost state are found by the display-name prefix `haymaker-<run>` (and their role
 //! assignments by principal, per subscription).
 
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -12,6 +13,9 @@ use super::model::{RunIdentities, RunPrincipal};
 use super::ports::{IdentityOps, Progress, ProgressEvent};
 use super::{principal_prefix, CleanupError};
 use crate::azure::AzureError;
+
+/// Identities of one kind deleted at once (each waits out its own Key Vault purge or Graph call).
+const IDENTITIES_AT_ONCE: usize = 8;
 
 /// What an identity step acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,18 +182,28 @@ pub async fn clean_identities(
     let already = recorder.snapshot().await.identity_steps;
     for (kind, targets) in phases {
         let mut finished = Vec::new();
-        for target in targets {
-            let mut step = IdentityStep {
-                kind,
-                target,
-                error: None,
-            };
-            if !dry_run && !already.contains(&step.key()) {
-                if let Err(e) = act(ops, kind, &step.target).await {
-                    step.error = Some(e.to_string());
-                } else {
-                    finished.push(step.key());
+        // The targets of one kind at once (a few at a time), the kinds in order.
+        let already = &already;
+        let mut steps = futures::stream::iter(targets)
+            .map(|target| async move {
+                let mut step = IdentityStep {
+                    kind,
+                    target,
+                    error: None,
+                };
+                let mut done = false;
+                if !dry_run && !already.contains(&step.key()) {
+                    match act(ops, kind, &step.target).await {
+                        Ok(()) => done = true,
+                        Err(e) => step.error = Some(e.to_string()),
+                    }
                 }
+                (step, done)
+            })
+            .buffered(IDENTITIES_AT_ONCE);
+        while let Some((step, done)) = steps.next().await {
+            if done {
+                finished.push(step.key());
             }
             outcome.steps.push(step);
             progress.report(&ProgressEvent::Identities {

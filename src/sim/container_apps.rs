@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 
 use super::arm::{body_object, method_not_allowed, ArmResult};
 use super::env::SimIdentity;
+use super::speed::set_retry_after;
 use super::state::{OperationStatus, World};
 use super::{catalog, empty_response, json_response, resources, Req, Sim};
 use crate::azure::container_apps::ContainerApp;
@@ -128,8 +129,16 @@ fn with_operation(
         sub.to_ascii_lowercase()
     );
     set_header(&mut response, "azure-asyncoperation", &url);
-    let retry = sim.world().config.retry_after_secs.to_string();
-    set_header(&mut response, "retry-after", &retry);
+    with_retry_after(sim, response)
+}
+
+/// `Retry-After` (and, when the world runs faster, `retry-after-ms`) of the world's poll interval.
+fn with_retry_after(sim: &Sim, mut response: Response) -> Response {
+    let (interval, speed) = {
+        let world = sim.world();
+        (world.poll_interval(), world.config.speed)
+    };
+    set_retry_after(response.headers_mut(), interval, speed);
     response
 }
 
@@ -234,7 +243,11 @@ pub fn poll(sim: &Sim, req: &Req, sub: &str, name: &str, op: &str) -> ArmResult 
         return Err(method_not_allowed(req));
     }
     let operation = sim.world().poll_app_operation(sub, name, op)?;
-    Ok(json_response(200, &operation_status(&operation)))
+    let response = json_response(200, &operation_status(&operation));
+    Ok(match operation.status {
+        OperationStatus::InProgress => with_retry_after(sim, response),
+        OperationStatus::Succeeded => response,
+    })
 }
 
 /// The Azure-AsyncOperation body.

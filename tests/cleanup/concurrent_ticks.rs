@@ -122,8 +122,10 @@ fn provision_units(answer: &haymaker::sandbox::host::Answer, run: Uuid) -> Vec<s
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_ticks_and_duplicated_provision_units_never_double_provision() {
     let dir = tempfile::tempdir().unwrap();
+    // The run lasts ~58 s of real time: long enough for provisioning (racing Ticks and tripled
+    // units) to finish before the run's end even on a loaded machine, so Monitoring is reached.
     let mut sandbox = Sandbox::start(SandboxOptions {
-        speed: Some(800.0),
+        speed: Some(500.0),
         ..crate::sandbox::options(&dir, Size::Small, 7)
     })
     .await

@@ -76,7 +76,7 @@ fn plan(seed: u64) -> Vec<KillPoint> {
             delay_ms: rng.range(0, 30),
         });
     }
-    for (phase, count, max_gap) in [(Phase::Provisioning, 3, 8), (Phase::Cleanup, 4, 20)] {
+    for (phase, count, max_gap) in [(Phase::Provisioning, 3, 2), (Phase::Cleanup, 4, 8)] {
         let mut step = 0;
         for _ in 0..count {
             step += rng.range(1, max_gap);
@@ -159,6 +159,9 @@ async fn crash_loop_run(index: usize, seed: u64) -> Outcome {
             kills.len()
         );
         if phase != Some(state.phase) {
+            if let Some(left) = phase {
+                eprintln!("run {index}: {left:?} lasted {step_in_phase} steps");
+            }
             phase = Some(state.phase);
             step_in_phase = 0;
         } else {
