@@ -281,3 +281,12 @@ pub fn event_types(events: &[(String, Value)]) -> Vec<String> {
         .map(|(_, e)| e["event_type"].as_str().unwrap_or("").to_string())
         .collect()
 }
+
+/// The published events of one `event_type`.
+pub fn of_type<'a>(events: &'a [(String, Value)], t: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|(_, e)| e["event_type"] == t)
+        .map(|(_, e)| e)
+        .collect()
+}

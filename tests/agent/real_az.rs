@@ -25,17 +25,12 @@ use crate::amqp_broker::Broker;
 
 #[path = "real_az_setup.rs"]
 mod setup;
-use crate::harness::{event_types, events, finish_within, wait_for_cleanup_complete, TOPIC};
+use crate::harness::{
+    event_types, events, finish_within, of_type, wait_for_cleanup_complete, TOPIC,
+};
 use setup::{az, installed_az, provision};
 
 const SCENARIO: &str = "networking-01-hub-spoke-peering";
-fn of_type<'a>(events: &'a [(String, Value)], t: &str) -> Vec<&'a Value> {
-    events
-        .iter()
-        .filter(|(_, e)| e["event_type"] == t)
-        .map(|(_, e)| e)
-        .collect()
-}
 
 fn ids_of(events: &[(String, Value)], t: &str) -> BTreeSet<String> {
     of_type(events, t)

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use haymaker::events::{parse_event, AgentEvent};
-use serde_json::Value;
 
 use crate::amqp_broker::Broker;
 use crate::harness::*;
@@ -41,14 +40,6 @@ const PHASE3: [&str; 6] = [
 
 fn rid(ty: &str, name: &str) -> String {
     format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/{ty}/{name}")
-}
-
-fn of_type<'a>(events: &'a [(String, Value)], t: &str) -> Vec<&'a Value> {
-    events
-        .iter()
-        .filter(|(_, e)| e["event_type"] == t)
-        .map(|(_, e)| e)
-        .collect()
 }
 
 #[tokio::test]
